@@ -1,0 +1,494 @@
+/**
+ * The pool's engine: its workers, its queue of chunks, and what happens when a worker
+ * answers, ends, or must be replaced. A plain state machine driven by worker messages:
+ * it allocates nothing per item and runs no fiber per task, so the hot path stays
+ * close to raw `postMessage`. The Effect and Promise faces own its lifetime.
+ *
+ * @module
+ */
+import { startWebWorker, type WorkerChannel, type WorkerEnd } from "./backend/web_worker.ts";
+import { Deque } from "./deque.ts";
+import {
+  fromWire,
+  PoolClosed,
+  type PoolError,
+  SerializationError,
+  TaskError,
+  WorkerCrashed,
+} from "./errors.ts";
+import { nextPid } from "./pids.ts";
+import {
+  CANCEL_SLOTS,
+  CANCELLED,
+  DEFINE,
+  DONE,
+  FAILED,
+  type FromWorker,
+  INIT,
+  INIT_FAILED,
+  READY,
+  RUN,
+  setCancelled,
+  type TaskRef,
+} from "./protocol.ts";
+import { currentProcess } from "./worker/identity.ts";
+
+/** What a job's owner hears about its chunks. Called at most once per chunk. */
+export interface JobSink {
+  /** The chunk ran; `errors` lists `[index, error]` of failed items, or is null. */
+  done(
+    chunk: Chunk,
+    values: readonly unknown[],
+    errors: ReadonlyArray<readonly [number, PoolError]> | null,
+  ): void;
+  /** The chunk as a whole failed (crash, unsendable arguments, task not found, pool stopped). */
+  failed(chunk: Chunk, error: PoolError): void;
+}
+
+/** One call on the pool (`map`, `apply`, ...): its chunks share a function and a fate. */
+export interface Job {
+  readonly id: number;
+  readonly fnId: number;
+  readonly task: string;
+  readonly spread: boolean;
+  readonly settle: boolean;
+  readonly sink: JobSink;
+  cancelled: boolean;
+}
+
+/** A slice of a job's input, sent to a worker as one message. */
+export interface Chunk {
+  readonly job: Job;
+  /** Position of the chunk within its job. */
+  readonly seq: number;
+  readonly items: readonly unknown[];
+}
+
+/** How the engine is configured. */
+export interface EngineOptions {
+  readonly processes: number;
+  readonly name: string;
+  readonly initializer: TaskRef | null;
+  readonly initargs: readonly unknown[];
+  readonly maxTasksPerChild: number | null;
+  /** Chunks sent to a worker ahead of its answers. */
+  readonly depth: number;
+  /** How long a cancelled chunk may keep running before its worker is replaced. */
+  readonly cancelGrace: number;
+}
+
+/** Counters a user may read at any time. */
+export interface PoolStats {
+  /** Workers alive now. */
+  readonly workers: number;
+  /** Chunks waiting for a worker. */
+  readonly queued: number;
+  /** Chunks sent to workers and not answered yet. */
+  readonly running: number;
+  /** Chunks answered since the pool opened. */
+  readonly completed: number;
+  /** Workers replaced after a crash, a cancellation or `maxTasksPerChild`. */
+  readonly replaced: number;
+}
+
+interface Slot {
+  readonly channel: WorkerChannel;
+  readonly name: string;
+  readonly pid: number;
+  readonly known: Set<number>;
+  /** Chunks sent and not answered, oldest (the running one) first. */
+  readonly inflight: Chunk[];
+  readonly inflightIds: number[];
+  ready: boolean;
+  sent: number;
+  answered: number;
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+type Phase = "opening" | "open" | "closed" | "terminated";
+
+/** The pool's state machine. */
+export class Engine {
+  readonly #options: EngineOptions;
+  readonly #slots = new Set<Slot>();
+  readonly #queue = new Deque<Chunk>();
+  readonly #fnIds = new Map<string, number>();
+  readonly #fnRefs = new Map<number, TaskRef>();
+  readonly #cancelBits = new SharedArrayBuffer(CANCEL_SLOTS / 8);
+  readonly #cancelView = new Int32Array(this.#cancelBits);
+  readonly #drainWaiters: Array<() => void> = [];
+  #phase: Phase = "opening";
+  #opened: ((error: PoolError | null) => void) | null = null;
+  #broken: PoolError | null = null;
+  #workerNumber = 0;
+  #jobNumber = 0;
+  #chunkNumber = 0;
+  #completed = 0;
+  #replaced = 0;
+
+  constructor(options: EngineOptions) {
+    this.#options = options;
+  }
+
+  /** Starts the workers; `opened` is called once all are ready, or with the first failure. */
+  open(opened: (error: PoolError | null) => void): void {
+    this.#opened = opened;
+    for (let i = 0; i < this.#options.processes; i++) this.#spawn();
+  }
+
+  /** Counters for monitoring. */
+  get stats(): PoolStats {
+    let running = 0;
+    for (const slot of this.#slots) running += slot.inflight.length;
+    return {
+      workers: this.#slots.size,
+      queued: this.#queue.size,
+      running,
+      completed: this.#completed,
+      replaced: this.#replaced,
+    };
+  }
+
+  /** Number of worker processes the pool keeps. */
+  get processes(): number {
+    return this.#options.processes;
+  }
+
+  /** Why new work is refused, or null while the pool takes work. */
+  refusal(): PoolError | null {
+    if (this.#broken) return this.#broken;
+    if (this.#phase === "closed" || this.#phase === "terminated") {
+      return new PoolClosed({
+        message:
+          `Pool '${this.#options.name}' is ${this.#phase}: it takes no new work; open a new pool`,
+      });
+    }
+    return null;
+  }
+
+  /** Creates a job; its chunks are added with `submit`. */
+  createJob(ref: TaskRef, task: string, spread: boolean, settle: boolean, sink: JobSink): Job {
+    const id = ++this.#jobNumber;
+    setCancelled(this.#cancelView, id, false);
+    return { id, fnId: this.#fnId(ref), task, spread, settle, sink, cancelled: false };
+  }
+
+  /** Queues a chunk of a job and starts it as soon as a worker is free. */
+  submit(chunk: Chunk): void {
+    const refused = this.refusal();
+    if (refused) {
+      chunk.job.sink.failed(chunk, refused);
+      return;
+    }
+    this.#queue.push(chunk);
+    this.#pump();
+  }
+
+  /**
+   * Cancels a job: its queued chunks never run, its running chunks stop at their next
+   * item, and a worker still busy with it after the grace period is replaced.
+   */
+  cancel(job: Job): void {
+    if (job.cancelled) return;
+    job.cancelled = true;
+    setCancelled(this.#cancelView, job.id, true);
+    for (const slot of this.#slots) {
+      if (slot.inflight.some((chunk) => chunk.job === job) && slot.graceTimer === undefined) {
+        slot.graceTimer = setTimeout(() => {
+          slot.graceTimer = undefined;
+          const head = slot.inflight[0];
+          if (head?.job.cancelled) this.#replace(slot, null);
+        }, this.#options.cancelGrace);
+      }
+    }
+    this.#pump();
+  }
+
+  /** Python's `close()`: no new work; queued work still runs. */
+  close(): void {
+    if (this.#phase === "opening" || this.#phase === "open") this.#phase = "closed";
+    this.#checkDrained();
+  }
+
+  /** Python's `terminate()`: stops every worker now; pending work fails with `PoolClosed`. */
+  terminate(): void {
+    if (this.#phase === "terminated") return;
+    this.#phase = "terminated";
+    const stopped = new PoolClosed({
+      message: `Pool '${this.#options.name}' was terminated before the task finished`,
+    });
+    const pending: Chunk[] = this.#queue.drain();
+    for (const slot of this.#slots) {
+      clearTimeout(slot.graceTimer);
+      slot.channel.terminate();
+      pending.push(...slot.inflight);
+    }
+    this.#slots.clear();
+    for (const chunk of pending) {
+      if (!chunk.job.cancelled) chunk.job.sink.failed(chunk, stopped);
+    }
+    this.#opened?.(stopped);
+    this.#opened = null;
+    this.#checkDrained();
+  }
+
+  /** Calls `drained` once the pool is closed and every queued and running chunk ended. */
+  whenDrained(drained: () => void): void {
+    this.#drainWaiters.push(drained);
+    this.#checkDrained();
+  }
+
+  #fnId(ref: TaskRef): number {
+    const key = ref.kind === "export"
+      ? `e\0${ref.module}\0${ref.export}\0${ref.source}`
+      : `i\0${ref.source}`;
+    let id = this.#fnIds.get(key);
+    if (id === undefined) {
+      id = this.#fnIds.size + 1;
+      this.#fnIds.set(key, id);
+      this.#fnRefs.set(id, ref);
+    }
+    return id;
+  }
+
+  #spawn(): void {
+    const number = ++this.#workerNumber;
+    const name = `${this.#options.name}-${number}`;
+    const pid = nextPid();
+    const slot: Slot = {
+      // Assigned right below: the listener needs the slot, the slot needs the channel.
+      channel: undefined as unknown as WorkerChannel,
+      name,
+      pid,
+      known: new Set(),
+      inflight: [],
+      inflightIds: [],
+      ready: false,
+      sent: 0,
+      answered: 0,
+      graceTimer: undefined,
+    };
+    (slot as { channel: WorkerChannel }).channel = startWebWorker(name, {
+      message: (message) => this.#receive(slot, message),
+      ended: (end) => this.#ended(slot, end),
+    });
+    this.#slots.add(slot);
+    slot.channel.post([INIT, {
+      self: { name, pid },
+      parent: { name: currentProcess().name, pid: currentProcess().pid },
+      cancelBits: this.#cancelBits,
+      initializer: this.#options.initializer,
+      initargs: this.#options.initargs,
+    }]);
+  }
+
+  #receive(slot: Slot, message: FromWorker): void {
+    switch (message[0]) {
+      case READY:
+        slot.ready = true;
+        if (this.#phase === "opening" || this.#opened) this.#maybeOpened();
+        this.#pump();
+        return;
+      case INIT_FAILED: {
+        const cause = fromWire(message[1], "initializer");
+        this.#initFailed(slot, cause);
+        return;
+      }
+      case DONE: {
+        const chunk = this.#answered(slot, message[1]);
+        if (chunk && !chunk.job.cancelled) {
+          const wireErrors = message[3];
+          const errors = wireErrors === null
+            ? null
+            : wireErrors.map(([index, wire]) => [index, fromWire(wire, chunk.job.task)] as const);
+          chunk.job.sink.done(chunk, message[2], errors);
+        }
+        break;
+      }
+      case FAILED: {
+        const chunk = this.#answered(slot, message[1]);
+        if (chunk && !chunk.job.cancelled) {
+          chunk.job.sink.failed(chunk, fromWire(message[2], chunk.job.task));
+        }
+        break;
+      }
+      case CANCELLED:
+        this.#answered(slot, message[1]);
+        break;
+    }
+    this.#afterAnswer(slot);
+  }
+
+  #answered(slot: Slot, chunkId: number): Chunk | undefined {
+    const at = slot.inflightIds.indexOf(chunkId);
+    if (at < 0) return undefined;
+    const [chunk] = slot.inflight.splice(at, 1);
+    slot.inflightIds.splice(at, 1);
+    slot.answered++;
+    this.#completed++;
+    return chunk;
+  }
+
+  #afterAnswer(slot: Slot): void {
+    if (slot.graceTimer !== undefined && !slot.inflight[0]?.job.cancelled) {
+      clearTimeout(slot.graceTimer);
+      slot.graceTimer = undefined;
+    }
+    const max = this.#options.maxTasksPerChild;
+    if (max !== null && slot.answered >= max && slot.inflight.length === 0) {
+      this.#replace(slot, null);
+    }
+    this.#pump();
+  }
+
+  #ended(slot: Slot, end: WorkerEnd): void {
+    if (!this.#slots.has(slot)) return;
+    if (!slot.ready) {
+      const cause = end.error ? fromWire(end.error, "initializer") : undefined;
+      this.#initFailed(
+        slot,
+        new WorkerCrashed({
+          message: `Worker ${slot.name} ${end.reason} while starting`,
+          worker: slot.name,
+          exitCode: end.exitCode,
+          ...(cause ? { cause } : {}),
+        }),
+      );
+      return;
+    }
+    const running = slot.inflight[0];
+    const crash = new WorkerCrashed({
+      message: `Worker ${slot.name} ${end.reason} while running '${
+        running?.job.task ?? "no task"
+      }'`,
+      worker: slot.name,
+      exitCode: end.exitCode,
+      ...(end.error ? { cause: fromWire(end.error, running?.job.task ?? "") } : {}),
+    });
+    this.#replace(slot, crash);
+  }
+
+  /**
+   * Drops a worker and starts another in its place. The chunk it was running fails with
+   * `crash` (when given); chunks sent to it but not started go back to the queue's front.
+   */
+  #replace(slot: Slot, crash: WorkerCrashed | null): void {
+    this.#slots.delete(slot);
+    clearTimeout(slot.graceTimer);
+    slot.channel.terminate();
+    const [running, ...waiting] = slot.inflight;
+    for (let i = waiting.length - 1; i >= 0; i--) this.#queue.unshift(waiting[i]!);
+    if (running && !running.job.cancelled) {
+      if (crash) running.job.sink.failed(running, crash);
+      else this.#queue.unshift(running);
+    }
+    if (this.#phase !== "terminated") {
+      this.#replaced++;
+      this.#spawn();
+    }
+    this.#pump();
+  }
+
+  #initFailed(slot: Slot, error: PoolError): void {
+    this.#slots.delete(slot);
+    slot.channel.terminate();
+    const initError = error instanceof TaskError || error instanceof WorkerCrashed
+      ? error
+      : new TaskError({ message: error.message, remoteName: error._tag, isError: true });
+    if (this.#opened) {
+      // Opening fails as a whole: the caller gets the initializer's error.
+      const opened = this.#opened;
+      this.#opened = null;
+      this.terminate();
+      opened(initError);
+      return;
+    }
+    // A replacement failed to start: nothing this pool runs can succeed any more.
+    this.#broken = initError;
+    for (const chunk of this.#queue.drain()) {
+      if (!chunk.job.cancelled) chunk.job.sink.failed(chunk, initError);
+    }
+    this.#checkDrained();
+  }
+
+  #maybeOpened(): void {
+    if (this.#opened === null) return;
+    for (const slot of this.#slots) if (!slot.ready) return;
+    const opened = this.#opened;
+    this.#opened = null;
+    if (this.#phase === "opening") this.#phase = "open";
+    opened(null);
+  }
+
+  #pump(): void {
+    while (this.#queue.size > 0) {
+      const slot = this.#freeSlot();
+      if (slot === undefined) break;
+      const chunk = this.#queue.shift()!;
+      if (!chunk.job.cancelled) this.#send(slot, chunk);
+    }
+    this.#checkDrained();
+  }
+
+  #freeSlot(): Slot | undefined {
+    const max = this.#options.maxTasksPerChild;
+    let best: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (!slot.ready || slot.inflight.length >= this.#options.depth) continue;
+      if (max !== null && slot.sent >= max) continue;
+      if (slot.inflight[0]?.job.cancelled) continue;
+      if (best === undefined || slot.inflight.length < best.inflight.length) best = slot;
+    }
+    return best;
+  }
+
+  #send(slot: Slot, chunk: Chunk): void {
+    const { job } = chunk;
+    if (!slot.known.has(job.fnId)) {
+      slot.channel.post([DEFINE, job.fnId, this.#fnRefs.get(job.fnId)!]);
+      slot.known.add(job.fnId);
+    }
+    const chunkId = ++this.#chunkNumber;
+    try {
+      slot.channel.post([RUN, chunkId, job.fnId, job.id, chunk.items, job.spread, job.settle]);
+    } catch (error) {
+      job.sink.failed(chunk, unsendable(chunk, error));
+      return;
+    }
+    slot.inflight.push(chunk);
+    slot.inflightIds.push(chunkId);
+    slot.sent++;
+  }
+
+  #checkDrained(): void {
+    if (this.#drainWaiters.length === 0) return;
+    if (this.#phase !== "closed" && this.#phase !== "terminated") return;
+    if (this.#queue.size > 0) return;
+    for (const slot of this.#slots) if (slot.inflight.length > 0) return;
+    for (const slot of this.#slots) {
+      clearTimeout(slot.graceTimer);
+      slot.channel.terminate();
+    }
+    this.#slots.clear();
+    if (this.#phase === "closed") this.#phase = "terminated";
+    for (const drained of this.#drainWaiters.splice(0)) drained();
+  }
+}
+
+function unsendable(chunk: Chunk, error: unknown): SerializationError {
+  let index = -1;
+  for (let i = 0; i < chunk.items.length && index < 0; i++) {
+    try {
+      structuredClone(chunk.items[i]);
+    } catch {
+      index = i;
+    }
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  const which = index < 0 ? "the arguments" : `the arguments of item ${index}`;
+  return new SerializationError({
+    message: `Cannot send ${which} of '${chunk.job.task}' to a worker: ${reason}; ` +
+      `pass plain data (no functions, symbols or class instances with methods)`,
+    cause: error,
+  });
+}

@@ -1,0 +1,264 @@
+/**
+ * The pool's operations over the engine, in plain callbacks and async iterators so
+ * both faces can wrap them without a fiber or a Promise per item: `map` (all results
+ * in input order, fail-fast or settled) and `imap` (lazy input, bounded chunks in
+ * flight, ordered or in completion order).
+ *
+ * @module
+ */
+import type { Engine, Job } from "./engine.ts";
+import type { PoolError } from "./errors.ts";
+import type { TaskRef } from "./protocol.ts";
+
+/** The outcome of one item when every outcome is wanted (`mapSettled`). */
+export type Settled<T> =
+  | { readonly status: "fulfilled"; readonly value: T }
+  | { readonly status: "rejected"; readonly reason: PoolError };
+
+/** The function a job runs, already resolved to a reference. */
+export interface JobSpec {
+  readonly ref: TaskRef;
+  readonly task: string;
+  /** Each item is an argument list (`starmap`, `apply`) rather than one argument. */
+  readonly spread: boolean;
+}
+
+/** Ends a `map`: called exactly once. */
+export type MapCallback = (
+  outcome: { readonly ok: true; readonly values: unknown[] } | {
+    readonly ok: false;
+    readonly error: PoolError;
+  },
+) => void;
+
+/** Python's default: about four chunks per worker. */
+export function defaultChunksize(length: number, processes: number): number {
+  return Math.max(1, Math.ceil(length / (4 * processes)));
+}
+
+/**
+ * Runs `fn` over `items` in chunks; `settle` collects every item's outcome instead of
+ * failing on the first error. Returns the job (to cancel it), or null when nothing ran.
+ */
+export function startMap(
+  engine: Engine,
+  spec: JobSpec,
+  items: readonly unknown[],
+  chunksize: number,
+  settle: boolean,
+  callback: MapCallback,
+): Job | null {
+  const refused = engine.refusal();
+  if (refused) {
+    callback({ ok: false, error: refused });
+    return null;
+  }
+  if (items.length === 0) {
+    callback({ ok: true, values: [] });
+    return null;
+  }
+  const results = new Array<unknown>(items.length);
+  let remaining = Math.ceil(items.length / chunksize);
+  let finished = false;
+  const fail = (error: PoolError): void => {
+    if (finished) return;
+    finished = true;
+    engine.cancel(job);
+    callback({ ok: false, error });
+  };
+  const chunkDone = (): void => {
+    if (--remaining === 0 && !finished) {
+      finished = true;
+      callback({ ok: true, values: results });
+    }
+  };
+  const job = engine.createJob(spec.ref, spec.task, spec.spread, settle, {
+    done(chunk, values, errors) {
+      const offset = chunk.seq * chunksize;
+      if (!settle) {
+        if (errors !== null) return fail(errors[0]![1]);
+        for (let i = 0; i < values.length; i++) results[offset + i] = values[i];
+        return chunkDone();
+      }
+      for (let i = 0; i < values.length; i++) {
+        results[offset + i] = { status: "fulfilled", value: values[i] };
+      }
+      for (const [index, reason] of errors ?? []) {
+        results[offset + index] = { status: "rejected", reason };
+      }
+      chunkDone();
+    },
+    failed(chunk, error) {
+      if (!settle) return fail(error);
+      const offset = chunk.seq * chunksize;
+      for (let i = 0; i < chunk.items.length; i++) {
+        results[offset + i] = { status: "rejected", reason: error };
+      }
+      chunkDone();
+    },
+  });
+  for (let seq = 0; seq * chunksize < items.length && !finished; seq++) {
+    engine.submit({ job, seq, items: items.slice(seq * chunksize, (seq + 1) * chunksize) });
+  }
+  return job;
+}
+
+/** Options of `startImap`. */
+export interface ImapSettings {
+  readonly chunksize: number;
+  readonly ordered: boolean;
+  /** Chunks submitted and not yet yielded, at most. */
+  readonly inFlight: number;
+}
+
+/**
+ * Yields `fn(item)` for each item of `input`, pulling input lazily. `return()` (a
+ * `break` out of `for await`, or an interruption) cancels the chunks still running at
+ * once, even while `next()` is waiting: an async generator could not do that.
+ */
+export class ImapIterator implements AsyncIterableIterator<unknown> {
+  readonly #engine: Engine;
+  readonly #settings: ImapSettings;
+  readonly #job: Job;
+  readonly #syncSource: Iterator<unknown> | null;
+  readonly #asyncSource: AsyncIterator<unknown> | null;
+  readonly #answers = new Map<number, Answer>();
+  readonly #completionOrder: number[] = [];
+  #current: Answer | null = null;
+  #position = 0;
+  #submitted = 0;
+  #taken = 0;
+  #exhausted = false;
+  #closed = false;
+  #wake: (() => void) | null = null;
+
+  constructor(
+    engine: Engine,
+    spec: JobSpec,
+    input: Iterable<unknown> | AsyncIterable<unknown>,
+    settings: ImapSettings,
+  ) {
+    this.#engine = engine;
+    this.#settings = settings;
+    if (Symbol.iterator in input) {
+      this.#syncSource = (input as Iterable<unknown>)[Symbol.iterator]();
+      this.#asyncSource = null;
+    } else {
+      this.#syncSource = null;
+      this.#asyncSource = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    }
+    this.#job = engine.createJob(spec.ref, spec.task, spec.spread, false, {
+      done: (chunk, values, errors) => {
+        const first = errors?.[0];
+        this.#answer(chunk.seq, {
+          values,
+          end: first ? first[0] : values.length,
+          error: first ? first[1] : null,
+        });
+      },
+      failed: (chunk, error) => this.#answer(chunk.seq, { values: [], end: 0, error }),
+    });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<unknown>> {
+    while (!this.#closed) {
+      const current = this.#current;
+      if (current !== null) {
+        if (this.#position < current.end) {
+          return { done: false, value: current.values[this.#position++] };
+        }
+        this.#current = null;
+        if (current.error !== null) {
+          this.#close();
+          throw current.error;
+        }
+      }
+      const refused = this.#submitted === 0 ? this.#engine.refusal() : null;
+      if (refused) {
+        this.#close();
+        throw refused;
+      }
+      await this.#fill();
+      if (this.#closed) break;
+      if (this.#exhausted && this.#taken === this.#submitted) {
+        this.#close();
+        break;
+      }
+      const seq = this.#settings.ordered ? this.#taken : this.#completionOrder[0];
+      const answer = seq === undefined ? undefined : this.#answers.get(seq);
+      if (seq === undefined || answer === undefined) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = null;
+        continue;
+      }
+      this.#answers.delete(seq);
+      this.#completionOrder.splice(this.#completionOrder.indexOf(seq), 1);
+      this.#taken++;
+      this.#current = answer;
+      this.#position = 0;
+    }
+    return { done: true, value: undefined };
+  }
+
+  return(): Promise<IteratorResult<unknown>> {
+    this.#close();
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  /** Submits chunks until the in-flight bound is reached or the input ends. */
+  async #fill(): Promise<void> {
+    const { chunksize, inFlight } = this.#settings;
+    while (!this.#exhausted && !this.#closed && this.#submitted - this.#taken < inFlight) {
+      const items: unknown[] = [];
+      while (items.length < chunksize) {
+        let next: IteratorResult<unknown>;
+        try {
+          next = this.#syncSource ? this.#syncSource.next() : await this.#asyncSource!.next();
+        } catch (error) {
+          // The input itself failed: that error, unchanged, is the caller's to see.
+          this.#exhausted = true;
+          this.#close();
+          throw error;
+        }
+        if (next.done) {
+          this.#exhausted = true;
+          break;
+        }
+        items.push(next.value);
+      }
+      if (this.#closed) return;
+      if (items.length > 0) {
+        this.#engine.submit({ job: this.#job, seq: this.#submitted++, items });
+      }
+    }
+  }
+
+  #answer(seq: number, answer: Answer): void {
+    this.#answers.set(seq, answer);
+    this.#completionOrder.push(seq);
+    this.#wake?.();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#engine.cancel(this.#job);
+    this.#wake?.();
+    if (!this.#exhausted) {
+      const source = this.#syncSource ?? this.#asyncSource;
+      // Not awaited: an async source may be stuck in its own next().
+      void Promise.resolve(source?.return?.()).catch(() => {});
+    }
+  }
+}
+
+interface Answer {
+  readonly values: readonly unknown[];
+  /** Values before this index are valid. */
+  readonly end: number;
+  readonly error: PoolError | null;
+}

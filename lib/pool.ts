@@ -1,0 +1,438 @@
+/**
+ * `Pool`, the Promise face: Python's `multiprocessing.Pool` for Deno, with `await using`
+ * for cleanup and an `AbortSignal` for cancellation. `Pool.make` and `Pool.layer` give
+ * the same pool on the Effect face.
+ *
+ * @module
+ */
+import type { Effect, Layer, Scope } from "effect";
+import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
+import { Engine, type PoolStats } from "./engine.ts";
+import type { PoolError } from "./errors.ts";
+import type { Settled } from "./jobs.ts";
+import {
+  type AnyFunction,
+  checkCallChunksize,
+  checkIterable,
+  imapCall,
+  jobSpec,
+  startApplyCall,
+  type Started,
+  startMapCall,
+} from "./pool_calls.ts";
+import { type EffectPool, layer, make, PoolService } from "./pool_effect.ts";
+import {
+  type ApplyOptions,
+  engineOptions,
+  type MapOptions,
+  type PoolOptions,
+} from "./pool_options.ts";
+
+/** The value a task function gives, once awaited. */
+export type ResultOf<F extends AnyFunction> = Awaited<ReturnType<F>>;
+/** The single argument of a `map` task. */
+export type ArgOf<F extends AnyFunction> = Parameters<F>[0];
+
+/**
+ * A pool of worker processes, as Python's `multiprocessing.Pool`.
+ *
+ * Open it with `Pool.open()` and `await using`, which terminates the workers when the
+ * block ends. Functions are sent by reference: export them from their module.
+ *
+ * @example Mapping over a pool
+ * ```ts
+ * import { Pool } from "../mod.ts";
+ * import { square } from "../tests/fixtures/tasks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using pool = await Pool.open({ processes: 2 });
+ * assert.deepEqual(await pool.map(square, [1, 2, 3, 4, 5]), [1, 4, 9, 16, 25]);
+ * ```
+ */
+export class Pool implements AsyncDisposable {
+  readonly #engine: Engine;
+
+  private constructor(engine: Engine) {
+    this.#engine = engine;
+  }
+
+  /**
+   * Opens a pool and waits until every worker is ready (and its `initializer` ran).
+   *
+   * @param options `processes`, `initializer`, `initargs`, `maxTasksPerChild`, `name`.
+   * @returns The open pool.
+   * @throws {RangeError} An option is out of range (`processes: 0`).
+   * @throws {TaskError} The initializer threw.
+   *
+   * @example
+   * ```ts
+   * import { Pool } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using pool = await Pool.open({ processes: 2 });
+   * assert.equal(pool.processes, 2);
+   * ```
+   */
+  static open(options: PoolOptions = {}): Promise<Pool> {
+    let settings;
+    try {
+      settings = engineOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const engine = new Engine(settings);
+    return new Promise((resolve, reject) => {
+      engine.open((error) => (error ? reject(error) : resolve(new Pool(engine))));
+    });
+  }
+
+  /**
+   * The Effect face: opens a pool as a scoped resource; closing the scope terminates
+   * every worker. Its methods return Effects with typed errors.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect";
+   * import { Pool } from "../mod.ts";
+   * import { square } from "../tests/fixtures/tasks.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const program = Effect.gen(function* () {
+   *   const pool = yield* Pool.make({ processes: 2 });
+   *   return yield* pool.map(square, [1, 2, 3]);
+   * });
+   * assert.deepEqual(await Effect.runPromise(Effect.scoped(program)), [1, 4, 9]);
+   * ```
+   */
+  static make(options: PoolOptions = {}): Effect.Effect<EffectPool, PoolError, Scope.Scope> {
+    return make(options);
+  }
+
+  /**
+   * The pool as a service for a whole Effect program: a `Layer` that opens it and
+   * terminates it with the layer.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect";
+   * import { Pool } from "../mod.ts";
+   * import { square } from "../tests/fixtures/tasks.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const program = Effect.gen(function* () {
+   *   const pool = yield* Pool.Service;
+   *   return yield* pool.apply(square, [9]);
+   * });
+   * const result = await Effect.runPromise(Effect.provide(program, Pool.layer({ processes: 1 })));
+   * assert.equal(result, 81);
+   * ```
+   */
+  static layer(options: PoolOptions = {}): Layer.Layer<PoolService, PoolError> {
+    return layer(options);
+  }
+
+  /** The service key under which `Pool.layer` provides the pool. */
+  static readonly Service: typeof PoolService = PoolService;
+
+  /** Number of worker processes. */
+  get processes(): number {
+    return this.#engine.processes;
+  }
+
+  /** Live counters: workers, queued and running chunks, completed, replaced. */
+  get stats(): PoolStats {
+    return this.#engine.stats;
+  }
+
+  /**
+   * Calls `fn` on each item, in parallel, and gives the results in input order. Fails
+   * with the first error and cancels the rest of the call; the pool stays usable.
+   *
+   * @param fn An exported function of one argument.
+   * @param input The items (consumed at once; use `imap` for long or endless input).
+   * @param options `chunksize` (default `ceil(n / (4 * processes))`), `signal`.
+   */
+  map<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<ArgOf<F>>,
+    options: MapOptions = {},
+  ): Promise<ResultOf<F>[]> {
+    return this.#mapLike("map", fn, input, options, false, false);
+  }
+
+  /** As `map`, but each item is an argument list spread into `fn`. */
+  starmap<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<Parameters<F>>,
+    options: MapOptions = {},
+  ): Promise<ResultOf<F>[]> {
+    return this.#mapLike("starmap", fn, input, options, true, false);
+  }
+
+  /**
+   * As `map`, but never fails on a task's error: gives every item's outcome, in input
+   * order, shaped as `Promise.allSettled`'s.
+   */
+  mapSettled<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<ArgOf<F>>,
+    options: MapOptions = {},
+  ): Promise<Settled<ResultOf<F>>[]> {
+    return this.#mapLike("mapSettled", fn, input, options, false, true);
+  }
+
+  /** As `starmap`, with every item's outcome (see `mapSettled`). */
+  starmapSettled<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<Parameters<F>>,
+    options: MapOptions = {},
+  ): Promise<Settled<ResultOf<F>>[]> {
+    return this.#mapLike("starmapSettled", fn, input, options, true, true);
+  }
+
+  /** Calls `fn(...args)` in a worker and gives its result. */
+  apply<F extends AnyFunction>(
+    fn: F,
+    args: Parameters<F>,
+    options: ApplyOptions = {},
+  ): Promise<ResultOf<F>> {
+    return this.#promise<ResultOf<F>>(options.signal, (settle) => {
+      const spec = jobSpec(fn, true);
+      return startApplyCall(
+        this.#engine,
+        spec,
+        args,
+        (outcome) =>
+          outcome.ok ? settle.resolve(outcome.value as ResultOf<F>) : settle.reject(outcome.error),
+      );
+    });
+  }
+
+  /** As `apply`, without waiting: a handle to await, poll, wait on or cancel. */
+  applyAsync<F extends AnyFunction>(
+    fn: F,
+    args: Parameters<F>,
+    callbacks: AsyncResultCallbacks<ResultOf<F>> = {},
+  ): AsyncResult<ResultOf<F>> {
+    const result = new AsyncResult<ResultOf<F>>(callbacks);
+    this.#handle(result, () => {
+      const spec = jobSpec(fn, true);
+      return startApplyCall(
+        this.#engine,
+        spec,
+        args,
+        (outcome) =>
+          outcome.ok ? result.resolve(outcome.value as ResultOf<F>) : result.reject(outcome.error),
+      );
+    });
+    return result;
+  }
+
+  /** As `map`, without waiting: a handle to the list of results. */
+  mapAsync<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<ArgOf<F>>,
+    options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<ResultOf<F>[]> = {},
+  ): AsyncResult<ResultOf<F>[]> {
+    return this.#mapAsync("mapAsync", fn, input, options, false);
+  }
+
+  /** As `starmap`, without waiting: a handle to the list of results. */
+  starmapAsync<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<Parameters<F>>,
+    options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<ResultOf<F>[]> = {},
+  ): AsyncResult<ResultOf<F>[]> {
+    return this.#mapAsync("starmapAsync", fn, input, options, true);
+  }
+
+  /**
+   * Lazily maps `fn` over any iterable or async iterable, yielding results in input
+   * order while keeping a bounded number of chunks in flight: memory stays flat on an
+   * endless input. Breaking out of the loop cancels what is still running.
+   *
+   * @param options `chunksize` (default 1, as Python's), `signal`.
+   */
+  imap<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<ResultOf<F>> {
+    return this.#imap("imap", fn, input, options, true);
+  }
+
+  /** As `imap`, yielding each result as soon as it is ready (completion order). */
+  imapUnordered<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<ResultOf<F>> {
+    return this.#imap("imapUnordered", fn, input, options, false);
+  }
+
+  /** Takes no new work; work already submitted still runs. Follow with `join()`. */
+  close(): void {
+    this.#engine.close();
+  }
+
+  /** Stops every worker now; pending calls fail with `PoolClosed`. */
+  terminate(): Promise<void> {
+    this.#engine.terminate();
+    return this.join();
+  }
+
+  /**
+   * Waits until the workers have exited, after `close()` (when the submitted work is
+   * done) or `terminate()`.
+   *
+   * @throws {Error} When the pool is still open, as Python raises `ValueError`.
+   */
+  join(): Promise<void> {
+    if (this.#engine.refusal() === null) {
+      return Promise.reject(
+        new Error("Cannot join a pool that is still running: call close() or terminate() first"),
+      );
+    }
+    return new Promise((resolve) => this.#engine.whenDrained(resolve));
+  }
+
+  /** `await using` terminates the pool, as Python's `with Pool()` does. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.terminate();
+  }
+
+  #mapLike<T>(
+    method: string,
+    fn: AnyFunction,
+    input: Iterable<unknown>,
+    options: MapOptions,
+    spread: boolean,
+    settle: boolean,
+  ): Promise<T> {
+    return this.#promise<T>(options.signal, (settleWith) => {
+      checkCallChunksize(method, options.chunksize);
+      checkIterable(method, input, false);
+      const spec = jobSpec(fn, spread);
+      return startMapCall(
+        this.#engine,
+        spec,
+        input,
+        options.chunksize,
+        settle,
+        (outcome) =>
+          outcome.ok ? settleWith.resolve(outcome.values as T) : settleWith.reject(outcome.error),
+      );
+    });
+  }
+
+  #mapAsync<T>(
+    method: string,
+    fn: AnyFunction,
+    input: Iterable<unknown>,
+    options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<T>,
+    spread: boolean,
+  ): AsyncResult<T> {
+    const result = new AsyncResult<T>(options);
+    this.#handle(result, () => {
+      checkCallChunksize(method, options.chunksize);
+      checkIterable(method, input, false);
+      const spec = jobSpec(fn, spread);
+      return startMapCall(
+        this.#engine,
+        spec,
+        input,
+        options.chunksize,
+        false,
+        (outcome) =>
+          outcome.ok ? result.resolve(outcome.values as T) : result.reject(outcome.error),
+      );
+    });
+    return result;
+  }
+
+  #imap<T>(
+    method: string,
+    fn: AnyFunction,
+    input: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapOptions,
+    ordered: boolean,
+  ): AsyncIterableIterator<T> {
+    checkCallChunksize(method, options.chunksize);
+    checkIterable(method, input, true);
+    const iterator = imapCall(this.#engine, jobSpec(fn, false), input, options.chunksize, ordered);
+    const { signal } = options;
+    if (signal === undefined) return iterator as AsyncIterableIterator<T>;
+    return abortable(iterator, signal) as AsyncIterableIterator<T>;
+  }
+
+  /** Runs `start`, settling a Promise through it; an abort cancels and rejects. */
+  #promise<T>(
+    signal: AbortSignal | undefined,
+    start: (settle: { resolve(value: T): void; reject(error: unknown): void }) => Started,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      let job: Started = null;
+      const onAbort = (): void => {
+        if (job) this.#engine.cancel(job);
+        reject(signal!.reason);
+      };
+      const settle = {
+        resolve(value: T) {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(value);
+        },
+        reject(error: unknown) {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      };
+      try {
+        job = start(settle);
+      } catch (error) {
+        return reject(error);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #handle<T>(result: AsyncResult<T>, start: () => Started): void {
+    let job: Started;
+    try {
+      job = start();
+    } catch (error) {
+      result.reject(error as PoolError);
+      return;
+    }
+    result.onCancel(() => {
+      if (job) this.#engine.cancel(job);
+    });
+  }
+}
+
+/** Wraps an iterator so that `signal` aborting ends it with `signal.reason`. */
+function abortable<T>(
+  iterator: AsyncIterableIterator<T>,
+  signal: AbortSignal,
+): AsyncIterableIterator<T> {
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => {});
+  const stop = (): void => void iterator.return?.();
+  signal.addEventListener("abort", stop, { once: true });
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () =>
+      Promise.race([iterator.next(), aborted]).finally(() => {
+        if (signal.aborted) stop();
+      }),
+    return: () => {
+      signal.removeEventListener("abort", stop);
+      return iterator.return?.() ?? Promise.resolve({ done: true, value: undefined });
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * What both faces of the pool do for each call, before and after the engine: find the
+ * function, check the options, split the input. Each face wraps these in its own way
+ * (Promises with an `AbortSignal`, or Effects that cancel on interruption).
+ *
+ * @module
+ */
+import type { Engine, Job } from "./engine.ts";
+import type { PoolError } from "./errors.ts";
+import {
+  defaultChunksize,
+  ImapIterator,
+  type JobSpec,
+  type MapCallback,
+  startMap,
+} from "./jobs.ts";
+import { checkChunksize, imapInFlight } from "./pool_options.ts";
+import { callerModule, taskName, taskRef } from "./task.ts";
+
+// deno-lint-ignore no-explicit-any
+export type AnyFunction = (...args: any[]) => unknown;
+
+/** Finds `fn`'s reference; throws `TaskNotFound` (a pool error) when it has none. */
+export function jobSpec(fn: AnyFunction, spread: boolean): JobSpec {
+  return { ref: taskRef(fn, callerModule), task: taskName(fn), spread };
+}
+
+/** A started call: how to cancel it. `null` when nothing was left to run. */
+export type Started = Job | null;
+
+/** Starts `map`/`starmap` (or their settled forms) over `input`. */
+export function startMapCall(
+  engine: Engine,
+  spec: JobSpec,
+  input: Iterable<unknown>,
+  chunksize: number | undefined,
+  settle: boolean,
+  callback: MapCallback,
+): Started {
+  const items = Array.isArray(input) ? input : Array.from(input);
+  const size = chunksize ?? defaultChunksize(items.length, engine.processes);
+  return startMap(engine, spec, items, size, settle, callback);
+}
+
+/** Starts `apply`: one call with `args` spread. */
+export function startApplyCall(
+  engine: Engine,
+  spec: JobSpec,
+  args: readonly unknown[],
+  done: (outcome: { ok: true; value: unknown } | { ok: false; error: PoolError }) => void,
+): Started {
+  return startMap(engine, spec, [args], 1, false, (outcome) => {
+    if (outcome.ok) done({ ok: true, value: outcome.values[0] });
+    else done(outcome);
+  });
+}
+
+/** Makes the iterator of `imap`/`imapUnordered`. */
+export function imapCall(
+  engine: Engine,
+  spec: JobSpec,
+  input: Iterable<unknown> | AsyncIterable<unknown>,
+  chunksize: number | undefined,
+  ordered: boolean,
+): ImapIterator {
+  return new ImapIterator(engine, spec, input, {
+    chunksize: chunksize ?? 1,
+    ordered,
+    inFlight: imapInFlight(engine.processes),
+  });
+}
+
+/** Checks a call's `chunksize`, naming the method in the message. */
+export function checkCallChunksize(method: string, chunksize: number | undefined): void {
+  checkChunksize(`call ${method}()`, chunksize);
+}
+
+/** Checks that `input` can be iterated, naming the method in the message. */
+export function checkIterable(method: string, input: unknown, asyncToo: boolean): void {
+  const ok = input !== null && input !== undefined &&
+    (typeof (input as Iterable<unknown>)[Symbol.iterator] === "function" ||
+      (asyncToo && typeof (input as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function"));
+  if (!ok) {
+    throw new TypeError(
+      `Cannot call ${method}() as its input must be ${
+        asyncToo ? "an iterable or async iterable" : "an iterable"
+      }: received ${input === null ? "null" : typeof input}`,
+    );
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * The pool on the Effect face: a scoped resource whose methods are Effects with typed
+ * errors; interrupting a call cancels its chunks. `imap` and `imapUnordered` are
+ * Streams.
+ *
+ * @module
+ */
+import { Context, Effect, Layer, type Scope, Stream } from "effect";
+import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
+import { Engine, type PoolStats } from "./engine.ts";
+import {
+  PoolClosed,
+  type PoolError,
+  SerializationError,
+  TaskError,
+  TaskNotFound,
+  TaskTimeout,
+  WaitTimeout,
+  WorkerCrashed,
+} from "./errors.ts";
+import type { Settled } from "./jobs.ts";
+import {
+  type AnyFunction,
+  checkCallChunksize,
+  checkIterable,
+  imapCall,
+  jobSpec,
+  startApplyCall,
+  type Started,
+  startMapCall,
+} from "./pool_calls.ts";
+import { engineOptions, type PoolOptions } from "./pool_options.ts";
+
+type ResultOf<F extends AnyFunction> = Awaited<ReturnType<F>>;
+type ArgOf<F extends AnyFunction> = Parameters<F>[0];
+
+/** Options of the Effect face's map-like calls (cancellation is interruption). */
+export interface EffectMapOptions {
+  /** Items per message to a worker; see `Pool.map`. */
+  readonly chunksize?: number;
+}
+
+/**
+ * A pool on the Effect face; see `Pool.make`. Same names and meaning as the Promise
+ * face's methods.
+ */
+export interface EffectPool {
+  /** Number of worker processes. */
+  readonly processes: number;
+  /** Live counters. */
+  readonly stats: Effect.Effect<PoolStats>;
+  /** Results of `fn` over `input`, in input order; fails fast. */
+  map<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<ArgOf<F>>,
+    options?: EffectMapOptions,
+  ): Effect.Effect<ResultOf<F>[], PoolError>;
+  /** As `map`, spreading each item as arguments. */
+  starmap<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<Parameters<F>>,
+    options?: EffectMapOptions,
+  ): Effect.Effect<ResultOf<F>[], PoolError>;
+  /** Every item's outcome, never failing on a task's error. */
+  mapSettled<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<ArgOf<F>>,
+    options?: EffectMapOptions,
+  ): Effect.Effect<Settled<ResultOf<F>>[], PoolError>;
+  /** As `starmap`, with every item's outcome. */
+  starmapSettled<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<Parameters<F>>,
+    options?: EffectMapOptions,
+  ): Effect.Effect<Settled<ResultOf<F>>[], PoolError>;
+  /** `fn(...args)` in a worker. */
+  apply<F extends AnyFunction>(fn: F, args: Parameters<F>): Effect.Effect<ResultOf<F>, PoolError>;
+  /** Submits `fn(...args)` and gives a handle at once (its `effect` awaits it). */
+  applyAsync<F extends AnyFunction>(
+    fn: F,
+    args: Parameters<F>,
+    callbacks?: AsyncResultCallbacks<ResultOf<F>>,
+  ): Effect.Effect<AsyncResult<ResultOf<F>>>;
+  /** Lazy, ordered results over any (async) iterable, as a Stream. */
+  imap<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
+    options?: EffectMapOptions,
+  ): Stream.Stream<ResultOf<F>, PoolError>;
+  /** As `imap`, in completion order. */
+  imapUnordered<F extends AnyFunction>(
+    fn: F,
+    input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
+    options?: EffectMapOptions,
+  ): Stream.Stream<ResultOf<F>, PoolError>;
+  /** Takes no new work. */
+  readonly close: Effect.Effect<void>;
+  /** Waits for the workers to exit after `close` (once work is done) or `terminate`. */
+  readonly join: Effect.Effect<void>;
+  /** Stops every worker now. */
+  readonly terminate: Effect.Effect<void>;
+}
+
+/**
+ * The service key of a pool provided by `Pool.layer`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect";
+ * import { Pool, PoolService } from "../mod.ts";
+ *
+ * const program = Effect.gen(function* () {
+ *   const pool = yield* PoolService;
+ *   return pool.processes;
+ * });
+ * await Effect.runPromise(Effect.provide(program, Pool.layer({ processes: 1 })));
+ * ```
+ */
+export class PoolService
+  extends Context.Service<PoolService, EffectPool>()("multiprocessing/Pool") {}
+
+/** Opens a pool in the current scope; see `Pool.make`. */
+export function make(options: PoolOptions): Effect.Effect<EffectPool, PoolError, Scope.Scope> {
+  let settings;
+  try {
+    settings = engineOptions(options);
+  } catch (misuse) {
+    return Effect.die(misuse);
+  }
+  const open = Effect.callback<Engine, PoolError>((resume) => {
+    const engine = new Engine(settings);
+    engine.open((error) => resume(error ? Effect.fail(error) : Effect.succeed(engine)));
+    return Effect.sync(() => engine.terminate());
+  });
+  return Effect.acquireRelease(open, (engine) => Effect.sync(() => engine.terminate())).pipe(
+    Effect.map(effectPool),
+  );
+}
+
+/** A layer providing `PoolService`; see `Pool.layer`. */
+export function layer(options: PoolOptions): Layer.Layer<PoolService, PoolError> {
+  return Layer.effect(PoolService, make(options));
+}
+
+function effectPool(engine: Engine): EffectPool {
+  const mapLike = <T>(
+    method: string,
+    fn: AnyFunction,
+    input: Iterable<unknown>,
+    options: EffectMapOptions,
+    spread: boolean,
+    settle: boolean,
+  ): Effect.Effect<T, PoolError> => {
+    // Found now, on the caller's stack; the Effect runs later, from elsewhere.
+    const spec = specOrFailure(fn, spread);
+    return Effect.suspend(() => {
+      if (!("ref" in spec)) return spec.failure;
+      checkCallChunksize(method, options.chunksize);
+      checkIterable(method, input, false);
+      return running<T>(
+        engine,
+        (resume) =>
+          startMapCall(
+            engine,
+            spec,
+            input,
+            options.chunksize,
+            settle,
+            (outcome) =>
+              resume(outcome.ok ? Effect.succeed(outcome.values as T) : Effect.fail(outcome.error)),
+          ),
+      );
+    });
+  };
+  const imapLike = <T>(
+    method: string,
+    fn: AnyFunction,
+    input: Iterable<unknown> | AsyncIterable<unknown>,
+    options: EffectMapOptions,
+    ordered: boolean,
+  ): Stream.Stream<T, PoolError> => {
+    const spec = specOrFailure(fn, false);
+    if (!("ref" in spec)) return Stream.fromEffect(spec.failure);
+    return Stream.suspend(() => {
+      checkCallChunksize(method, options.chunksize);
+      checkIterable(method, input, true);
+      const iterator = imapCall(engine, spec, input, options.chunksize, ordered);
+      return Stream.fromAsyncIterable(iterator, (error) => error).pipe(
+        Stream.catch((error) => isPoolError(error) ? Stream.fail(error) : Stream.die(error)),
+      ) as Stream.Stream<T, PoolError>;
+    });
+  };
+  return {
+    processes: engine.processes,
+    stats: Effect.sync(() => engine.stats),
+    map: (fn, input, options = {}) => mapLike("map", fn, input, options, false, false),
+    starmap: (fn, input, options = {}) => mapLike("starmap", fn, input, options, true, false),
+    mapSettled: (fn, input, options = {}) => mapLike("mapSettled", fn, input, options, false, true),
+    starmapSettled: (fn, input, options = {}) =>
+      mapLike("starmapSettled", fn, input, options, true, true),
+    apply: <F extends AnyFunction>(fn: F, args: Parameters<F>) => {
+      const spec = specOrFailure(fn, true);
+      return Effect.suspend(() => {
+        if (!("ref" in spec)) return spec.failure;
+        return running<ResultOf<F>>(
+          engine,
+          (resume) =>
+            startApplyCall(engine, spec, args, (outcome) =>
+              resume(
+                outcome.ok
+                  ? Effect.succeed(outcome.value as ResultOf<F>)
+                  : Effect.fail(outcome.error),
+              )),
+        );
+      });
+    },
+    applyAsync: <F extends AnyFunction>(
+      fn: F,
+      args: Parameters<F>,
+      callbacks: AsyncResultCallbacks<ResultOf<F>> = {},
+    ) => {
+      const spec = specOrFailure(fn, true);
+      return Effect.sync(() => {
+        const result = new AsyncResult<ResultOf<F>>(callbacks);
+        if (!("ref" in spec)) {
+          Effect.runPromise(spec.failure).catch((error) => result.reject(error));
+          return result;
+        }
+        const job = startApplyCall(
+          engine,
+          spec,
+          args,
+          (outcome) =>
+            outcome.ok
+              ? result.resolve(outcome.value as ResultOf<F>)
+              : result.reject(outcome.error),
+        );
+        result.onCancel(() => job && engine.cancel(job));
+        return result;
+      });
+    },
+    imap: (fn, input, options = {}) => imapLike("imap", fn, input, options, true),
+    imapUnordered: (fn, input, options = {}) =>
+      imapLike("imapUnordered", fn, input, options, false),
+    close: Effect.sync(() => engine.close()),
+    join: Effect.callback<void>((resume) => {
+      engine.whenDrained(() => resume(Effect.void));
+    }),
+    terminate: Effect.sync(() => engine.terminate()),
+  };
+}
+
+/** Runs a started call as an Effect; interruption cancels its job. */
+function running<T>(
+  engine: Engine,
+  start: (resume: (effect: Effect.Effect<T, PoolError>) => void) => Started,
+): Effect.Effect<T, PoolError> {
+  return Effect.callback<T, PoolError>((resume) => {
+    const job = start(resume);
+    return Effect.sync(() => {
+      if (job) engine.cancel(job);
+    });
+  });
+}
+
+type SpecOrFailure = ReturnType<typeof jobSpec> | {
+  readonly failure: Effect.Effect<never, PoolError>;
+};
+
+function specOrFailure(fn: AnyFunction, spread: boolean): SpecOrFailure {
+  try {
+    return jobSpec(fn, spread);
+  } catch (error) {
+    return { failure: error instanceof TaskNotFound ? Effect.fail(error) : Effect.die(error) };
+  }
+}
+
+const POOL_ERRORS = [
+  TaskError,
+  SerializationError,
+  TaskNotFound,
+  WorkerCrashed,
+  TaskTimeout,
+  PoolClosed,
+  WaitTimeout,
+];
+
+function isPoolError(error: unknown): error is PoolError {
+  return POOL_ERRORS.some((type) => error instanceof type);
+}

@@ -1,0 +1,113 @@
+/**
+ * The options a pool opens with and each call takes, and their validation: misuse is
+ * a `RangeError` or `TypeError` that names the option and quotes the value.
+ *
+ * @module
+ */
+import type { EngineOptions } from "./engine.ts";
+import { callerModule, taskRef } from "./task.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+
+/** How a pool is opened. */
+export interface PoolOptions {
+  /** Number of worker processes. @default {cpuCount()} */
+  readonly processes?: number;
+  /** Run once in each new worker before any task (an exported function, like a task). */
+  readonly initializer?: AnyFunction;
+  /** Arguments for `initializer`. @default {[]} */
+  readonly initargs?: readonly unknown[];
+  /** Replace a worker after it has run this many chunks. @default {undefined} (never) */
+  readonly maxTasksPerChild?: number;
+  /** Prefix of the workers' names (`PoolWorker-1`, ...). @default {"PoolWorker"} */
+  readonly name?: string;
+}
+
+/** Options of `map`, `starmap`, `imap` and their variants. */
+export interface MapOptions {
+  /**
+   * Items per message to a worker. `map` defaults to Python's
+   * `ceil(n / (4 * processes))`; `imap` defaults to 1, as Python's does.
+   */
+  readonly chunksize?: number;
+  /** Cancels the call (Promise face): queued chunks never run, running ones stop. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of `apply`. */
+export interface ApplyOptions {
+  /** Cancels the call (Promise face). */
+  readonly signal?: AbortSignal;
+}
+
+/** Chunks an `imap` keeps submitted and unread, per worker. */
+const IMAP_CHUNKS_PER_WORKER = 4;
+/** Chunks sent to a worker before it answers: keeps it busy between messages. */
+const PIPELINE_DEPTH = 2;
+/** How long a cancelled chunk may run on before its worker is replaced, in ms. */
+const CANCEL_GRACE_MS = 250;
+
+/** Checks `options` and fills in the defaults. */
+export function engineOptions(options: PoolOptions): EngineOptions {
+  const processes = options.processes ?? navigator.hardwareConcurrency;
+  positiveInteger("open pool", "processes", processes);
+  if (options.maxTasksPerChild !== undefined) {
+    positiveInteger("open pool", "maxTasksPerChild", options.maxTasksPerChild);
+  }
+  if (options.initializer !== undefined && typeof options.initializer !== "function") {
+    throw new TypeError(
+      `Cannot open pool as 'initializer' must be a function: current value is ${
+        describe(options.initializer)
+      }`,
+    );
+  }
+  if (options.initargs !== undefined && !Array.isArray(options.initargs)) {
+    throw new TypeError(
+      `Cannot open pool as 'initargs' must be an array: current value is ${
+        describe(options.initargs)
+      }`,
+    );
+  }
+  const name = options.name ?? "PoolWorker";
+  if (typeof name !== "string" || name === "") {
+    throw new TypeError(
+      `Cannot open pool as 'name' must be a non-empty string: current value is ${describe(name)}`,
+    );
+  }
+  return {
+    processes,
+    name,
+    initializer: options.initializer ? taskRef(options.initializer, callerModule) : null,
+    initargs: options.initargs ?? [],
+    maxTasksPerChild: options.maxTasksPerChild ?? null,
+    depth: PIPELINE_DEPTH,
+    cancelGrace: CANCEL_GRACE_MS,
+  };
+}
+
+/** Checks a `chunksize` option; `undefined` passes. */
+export function checkChunksize(action: string, chunksize: number | undefined): void {
+  if (chunksize !== undefined) positiveInteger(action, "chunksize", chunksize);
+}
+
+/** How many chunks an `imap` on `processes` workers keeps in flight. */
+export function imapInFlight(processes: number): number {
+  return processes * IMAP_CHUNKS_PER_WORKER;
+}
+
+function positiveInteger(action: string, option: string, value: unknown): void {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(
+      `Cannot ${action} as '${option}' must be a positive integer: current value is ${
+        describe(value)
+      }`,
+    );
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
+  return String(value);
+}

@@ -1,0 +1,344 @@
+/**
+ * `Process`: one function in its own worker, as Python's `multiprocessing.Process`.
+ * The Promise face is the class; `Process.spawn` is the Effect face, scoped.
+ *
+ * @module
+ */
+import { Effect, type Scope } from "effect";
+import { startWebWorker, type WorkerChannel, type WorkerEnd } from "./backend/web_worker.ts";
+import {
+  fromWire,
+  SerializationError,
+  type TaskError,
+  type TaskNotFound,
+  WorkerCrashed,
+} from "./errors.ts";
+import { nextPid } from "./pids.ts";
+import {
+  DEFINE,
+  DONE,
+  FAILED,
+  type FromWorker,
+  INIT,
+  READY,
+  RUN,
+  type TaskRef,
+} from "./protocol.ts";
+import { callerModule, taskName, taskRef } from "./task.ts";
+import { currentProcess } from "./worker/identity.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+
+/** How a process is made, as Python's `Process(target=..., args=..., name=...)`. */
+export interface ProcessOptions<F extends AnyFunction> {
+  /** The function to run: exported from its module (or wrapped by `task`/`inline`). */
+  readonly target: F;
+  /** Its arguments. @default {[]} */
+  readonly args?: Parameters<F>;
+  /** The process's name. @default {"Process-N"}, numbered from 1 as Python does. */
+  readonly name?: string;
+}
+
+/** What ends a process's `join()` with an error. */
+export type ProcessError = TaskError | TaskNotFound | SerializationError | WorkerCrashed;
+
+/** Exit code after `terminate()`, as Python reports SIGTERM. */
+const TERMINATED = -15;
+/** Exit code after `kill()`, as Python reports SIGKILL. */
+const KILLED = -9;
+
+let created = 0;
+const active = new Set<Process<AnyFunction>>();
+
+/**
+ * One function running in its own worker (an isolate with its own memory).
+ *
+ * @typeParam F The target's type: `join()` gives its awaited result.
+ *
+ * @example Starting and joining a process
+ * ```ts
+ * import { Process } from "../mod.ts";
+ * import { square } from "../tests/fixtures/tasks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const p = new Process({ target: square, args: [12] });
+ * await p.start();
+ * assert.equal(await p.join(), 144);
+ * assert.equal(p.exitCode, 0);
+ * ```
+ */
+export class Process<F extends AnyFunction> implements AsyncDisposable {
+  /** The process's name: `Process-1`, `Process-2`, ... unless one was given. */
+  readonly name: string;
+  readonly #ref: TaskRef | TaskNotFound;
+  readonly #task: string;
+  readonly #args: Parameters<F> | readonly unknown[];
+  #pid: number | null = null;
+  #exitCode: number | null = null;
+  #channel: WorkerChannel | null = null;
+  #outcome: Promise<Awaited<ReturnType<F>> | undefined> | null = null;
+  #finish:
+    | ((outcome: { ok: true; value: unknown } | { ok: false; error: ProcessError } | null) => void)
+    | null = null;
+
+  /**
+   * Makes a process; nothing runs until `start()`.
+   *
+   * @throws {TypeError} `target` is not a function, or `args` not an array.
+   */
+  constructor(options: ProcessOptions<F>) {
+    if (typeof options?.target !== "function") {
+      throw new TypeError(
+        `Cannot create process as 'target' must be a function: received ${typeof options?.target}`,
+      );
+    }
+    if (options.args !== undefined && !Array.isArray(options.args)) {
+      throw new TypeError(
+        `Cannot create process as 'args' must be an array: received ${typeof options.args}`,
+      );
+    }
+    created++;
+    this.name = options.name ?? `Process-${created}`;
+    this.#task = taskName(options.target);
+    this.#args = options.args ?? [];
+    try {
+      // Found now, while the caller's module is on the stack.
+      this.#ref = taskRef(options.target, callerModule);
+    } catch (error) {
+      this.#ref = error as TaskNotFound;
+    }
+  }
+
+  /**
+   * The Effect face: starts a process in the current scope; closing the scope (or
+   * interrupting it) terminates the process if it still runs.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect";
+   * import { Process } from "../mod.ts";
+   * import { square } from "../tests/fixtures/tasks.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const program = Effect.gen(function* () {
+   *   const p = yield* Process.spawn({ target: square, args: [3] });
+   *   return yield* p.joinEffect;
+   * });
+   * assert.equal(await Effect.runPromise(Effect.scoped(program)), 9);
+   * ```
+   */
+  static spawn<F extends AnyFunction>(
+    options: ProcessOptions<F>,
+  ): Effect.Effect<Process<F>, TaskNotFound | SerializationError, Scope.Scope> {
+    let process: Process<F>;
+    try {
+      process = new Process(options);
+    } catch (misuse) {
+      return Effect.die(misuse);
+    }
+    return Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => process.start(),
+        catch: (error) => error as TaskNotFound | SerializationError,
+      }).pipe(Effect.as(process)),
+      (started) => Effect.sync(() => started.isAlive() && started.terminate()),
+    );
+  }
+
+  /** The process id: unique in this program; `null` before `start()`. */
+  get pid(): number | null {
+    return this.#pid;
+  }
+
+  /**
+   * `null` while running (or before start); then 0 on success, 1 when the target
+   * threw, the code given to `Deno.exit()`, -15 after `terminate()`, -9 after `kill()`.
+   */
+  get exitCode(): number | null {
+    return this.#exitCode;
+  }
+
+  /** Whether the process was started and has not ended. */
+  isAlive(): boolean {
+    return this.#channel !== null && this.#exitCode === null;
+  }
+
+  /**
+   * Starts the target in a new worker.
+   *
+   * @throws {TaskNotFound} The target cannot be sent to a worker (nothing started).
+   * @throws {SerializationError} An argument cannot be cloned (nothing started).
+   * @throws {Error} The process was already started.
+   */
+  start(): Promise<void> {
+    if (this.#outcome !== null) {
+      return Promise.reject(
+        new Error(`Cannot start process '${this.name}' twice: make a new Process`),
+      );
+    }
+    const ref = this.#ref;
+    if (!("kind" in ref)) return Promise.reject(ref);
+    try {
+      structuredClone(this.#args);
+    } catch (error) {
+      return Promise.reject(
+        new SerializationError({
+          message: `Cannot send the arguments of '${this.#task}' to process '${this.name}': ${
+            error instanceof Error ? error.message : String(error)
+          }; pass plain data (no functions or symbols)`,
+          cause: error,
+        }),
+      );
+    }
+    this.#pid = nextPid();
+    this.#outcome = new Promise((resolve, reject) => {
+      this.#finish = (outcome) => {
+        this.#finish = null;
+        active.delete(this as unknown as Process<AnyFunction>);
+        this.#channel?.terminate();
+        if (outcome === null) resolve(undefined);
+        else if (outcome.ok) resolve(outcome.value as Awaited<ReturnType<F>>);
+        else reject(outcome.error);
+      };
+    });
+    this.#outcome.catch(() => {});
+    const channel = startWebWorker(this.name, {
+      message: (message) => this.#receive(message),
+      ended: (end) => this.#ended(end),
+    });
+    this.#channel = channel;
+    active.add(this as unknown as Process<AnyFunction>);
+    channel.post([INIT, {
+      self: { name: this.name, pid: this.#pid },
+      parent: { name: currentProcess().name, pid: currentProcess().pid },
+      cancelBits: null,
+      initializer: null,
+      initargs: [],
+    }]);
+    channel.post([DEFINE, 1, ref]);
+    channel.post([RUN, 1, 1, 1, [this.#args], true, false]);
+    return Promise.resolve();
+  }
+
+  /**
+   * Waits for the process to end and gives the target's return value (which Python's
+   * `join` cannot). With `timeout` (ms), gives up waiting after it and returns
+   * `undefined`: check `isAlive()`, as in Python.
+   *
+   * @throws {TaskError} The target threw.
+   * @throws {WorkerCrashed} The worker ended on its own (`Deno.exit(n)` with n > 0, an
+   *   error escaping every handler).
+   */
+  async join(
+    options: { readonly timeout?: number } = {},
+  ): Promise<Awaited<ReturnType<F>> | undefined> {
+    if (this.#outcome === null) {
+      throw new Error(`Cannot join process '${this.name}' before start()`);
+    }
+    if (options.timeout === undefined) return await this.#outcome;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<undefined>((
+      resolve,
+    ) => (timer = setTimeout(resolve, options.timeout)));
+    try {
+      return await Promise.race([this.#outcome, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** `join()` on the Effect face: the target's value, or its typed error. */
+  get joinEffect(): Effect.Effect<Awaited<ReturnType<F>> | undefined, ProcessError> {
+    return Effect.tryPromise({ try: () => this.join(), catch: (error) => error as ProcessError });
+  }
+
+  /**
+   * Stops the process (exit code -15). A worker busy in synchronous code keeps its
+   * thread until that code returns (a Deno limit); the process counts as ended at once.
+   */
+  terminate(): void {
+    this.#stop(TERMINATED);
+  }
+
+  /** Stops the process (exit code -9); on workers the same as `terminate()`. */
+  kill(): void {
+    this.#stop(KILLED);
+  }
+
+  /** `await using` terminates a process still running when the block ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    if (this.isAlive()) this.terminate();
+    return Promise.resolve();
+  }
+
+  #stop(code: number): void {
+    if (!this.isAlive()) return;
+    this.#exitCode = code;
+    this.#finish?.(null);
+  }
+
+  #receive(message: FromWorker): void {
+    if (message[0] === READY) return;
+    if (message[0] === DONE) {
+      const errors = message[3];
+      if (errors !== null && errors.length > 0) {
+        this.#exitCode = 1;
+        this.#finish?.({ ok: false, error: fromWire(errors[0]![1], this.#task) });
+      } else {
+        this.#exitCode = 0;
+        this.#finish?.({ ok: true, value: message[2][0] });
+      }
+    } else if (message[0] === FAILED) {
+      this.#exitCode = 1;
+      this.#finish?.({ ok: false, error: fromWire(message[2], this.#task) });
+    }
+  }
+
+  #ended(end: WorkerEnd): void {
+    if (this.#exitCode !== null) return;
+    this.#exitCode = end.exitCode ?? 1;
+    if (end.exitCode === 0) return this.#finish?.(null);
+    this.#finish?.({
+      ok: false,
+      error: new WorkerCrashed({
+        message: `Process '${this.name}' ${end.reason} while running '${this.#task}'`,
+        worker: this.name,
+        exitCode: end.exitCode,
+        ...(end.error ? { cause: fromWire(end.error, this.#task) } : {}),
+      }),
+    });
+  }
+}
+
+/**
+ * The processes started by this program that are still running, as Python's
+ * `multiprocessing.active_children()`. Pool workers are not listed.
+ *
+ * @example
+ * ```ts
+ * import { activeChildren } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(activeChildren(), []);
+ * ```
+ */
+export function activeChildren(): Process<AnyFunction>[] {
+  return [...active];
+}
+
+/**
+ * The number of CPU cores, as Python's `multiprocessing.cpu_count()`: the default size
+ * of a pool.
+ *
+ * @example
+ * ```ts
+ * import { cpuCount } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(cpuCount() >= 1);
+ * ```
+ */
+export function cpuCount(): number {
+  return navigator.hardwareConcurrency;
+}

@@ -1,0 +1,189 @@
+/**
+ * The messages spoken between the main side and a worker runtime, shared by both sides.
+ *
+ * Messages are small labelled tuples: the first element is a numeric kind, so the hot
+ * path allocates one array per chunk and nothing per item. This module imports nothing,
+ * so the worker side stays light.
+ *
+ * @module
+ */
+
+/** How a function is found again inside a worker. */
+export type TaskRef =
+  | {
+    readonly kind: "export";
+    /** URL of the module that exports the function. */
+    readonly module: string;
+    /** Name of the export. */
+    readonly export: string;
+    /** The function's source text, checked by the worker so a wrong match cannot run. */
+    readonly source: string;
+  }
+  | {
+    readonly kind: "inline";
+    /** The function's name, for messages. */
+    readonly name: string;
+    /** The source text of a self-contained function, compiled in the worker. */
+    readonly source: string;
+  };
+
+/** An error as data: what survives the trip between isolates and rebuilds a class. */
+export interface WireError {
+  /** Which library error the receiving side rebuilds. */
+  readonly tag: "TaskError" | "SerializationError" | "TaskNotFound";
+  /** The remote error's `name` (`"RangeError"`), or the type of a thrown non-Error. */
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string | undefined;
+  readonly cause?: WireError | undefined;
+  /** True when the task threw an `Error`; false when it threw another value. */
+  readonly isError: boolean;
+  /** The thrown value itself when it was not an `Error` (cloned when it can be). */
+  readonly value?: unknown;
+  /** Own `code` of the remote error (`"ENOENT"`), when it had one. */
+  readonly code?: string | undefined;
+}
+
+/** Identity of a process as seen from inside it. */
+export interface ProcessIdentity {
+  readonly name: string;
+  readonly pid: number;
+}
+
+/** Everything a new worker needs before it runs a task. */
+export interface InitData {
+  readonly self: ProcessIdentity;
+  readonly parent: ProcessIdentity;
+  /** Bitmap of cancelled job ids, shared with the main side (see `cancelBit`). */
+  readonly cancelBits: SharedArrayBuffer | null;
+  readonly initializer: TaskRef | null;
+  readonly initargs: readonly unknown[];
+}
+
+// Main -> worker
+export const INIT = 0;
+export const DEFINE = 1;
+export const RUN = 2;
+
+/** `[INIT, data]`: the first message a worker receives. */
+export type InitMessage = readonly [typeof INIT, InitData];
+/** `[DEFINE, fnId, ref]`: sent once per worker before the first chunk using `fnId`. */
+export type DefineMessage = readonly [typeof DEFINE, number, TaskRef];
+/**
+ * `[RUN, chunkId, fnId, jobId, items, spread, settle]`: call the function on each item.
+ * With `spread`, each item is an argument list; otherwise it is the single argument.
+ * With `settle`, every item runs and its error is reported; otherwise the chunk stops
+ * at its first error.
+ */
+export type RunMessage = readonly [
+  typeof RUN,
+  number,
+  number,
+  number,
+  readonly unknown[],
+  boolean,
+  boolean,
+];
+/** Any message the main side sends to a worker. */
+export type ToWorker = InitMessage | DefineMessage | RunMessage;
+
+// Worker -> main
+export const READY = 0;
+export const INIT_FAILED = 1;
+export const DONE = 2;
+export const FAILED = 3;
+export const CANCELLED = 4;
+export const EXITING = 5;
+export const CRASHED = 6;
+
+/** `[READY]`: initialization (and the initializer) finished. */
+export type ReadyMessage = readonly [typeof READY];
+/** `[INIT_FAILED, error]`: the initializer threw or could not be found. */
+export type InitFailedMessage = readonly [typeof INIT_FAILED, WireError];
+/**
+ * `[DONE, chunkId, results, errors]`: `results[i]` is item i's value; `errors` lists
+ * `[index, error]` for items that failed (in fail-fast mode at most one, the last index
+ * run), or is `null`.
+ */
+export type DoneMessage = readonly [
+  typeof DONE,
+  number,
+  readonly unknown[],
+  ReadonlyArray<readonly [number, WireError]> | null,
+];
+/** `[FAILED, chunkId, error]`: the whole chunk failed (its function could not be found). */
+export type FailedMessage = readonly [typeof FAILED, number, WireError];
+/** `[CANCELLED, chunkId]`: the worker saw its job's cancel bit and stopped. */
+export type CancelledMessage = readonly [typeof CANCELLED, number];
+/** `[EXITING, code]`: the worker is ending itself (`Deno.exit`, `self.close`). */
+export type ExitingMessage = readonly [typeof EXITING, number];
+/** `[CRASHED, error]`: an uncaught error outside any task; the worker closes itself. */
+export type CrashedMessage = readonly [typeof CRASHED, WireError];
+/** Any message a worker sends to the main side. */
+export type FromWorker =
+  | ReadyMessage
+  | InitFailedMessage
+  | DoneMessage
+  | FailedMessage
+  | CancelledMessage
+  | ExitingMessage
+  | CrashedMessage;
+
+/** Number of job ids the cancel bitmap distinguishes; ids are taken modulo this. */
+export const CANCEL_SLOTS = 65536;
+
+/** Reads whether `jobId`'s cancel bit is set. */
+export function isCancelled(bits: Int32Array, jobId: number): boolean {
+  const slot = jobId % CANCEL_SLOTS;
+  return (Atomics.load(bits, slot >>> 5) & (1 << (slot & 31))) !== 0;
+}
+
+/** Sets (`on`) or clears `jobId`'s cancel bit. */
+export function setCancelled(bits: Int32Array, jobId: number, on: boolean): void {
+  const slot = jobId % CANCEL_SLOTS;
+  const mask = 1 << (slot & 31);
+  if (on) Atomics.or(bits, slot >>> 5, mask);
+  else Atomics.and(bits, slot >>> 5, ~mask);
+}
+
+/** Turns anything thrown into data that survives structured clone. */
+export function toWireError(thrown: unknown, tag: WireError["tag"] = "TaskError"): WireError {
+  if (thrown instanceof Error) {
+    const code = (thrown as { code?: unknown }).code;
+    return {
+      tag,
+      name: thrown.name,
+      message: thrown.message,
+      stack: thrown.stack,
+      cause: thrown.cause === undefined ? undefined : toWireError(thrown.cause, "TaskError"),
+      isError: true,
+      code: typeof code === "string" ? code : undefined,
+    };
+  }
+  return {
+    tag,
+    name: thrown === null ? "null" : typeof thrown,
+    message: describeThrown(thrown),
+    isError: false,
+    value: cloneOrDescribe(thrown),
+  };
+}
+
+function describeThrown(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // fall through to String()
+  }
+  return String(value);
+}
+
+function cloneOrDescribe(value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    return String(value);
+  }
+}

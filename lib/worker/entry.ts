@@ -1,0 +1,46 @@
+/**
+ * The module every worker starts from. It wires the runtime to the worker's message
+ * port and makes sure the main side hears of every way this worker can end: a task
+ * calling `Deno.exit()` or `self.close()`, or an error nothing caught.
+ *
+ * @module
+ */
+import { CRASHED, EXITING, type FromWorker, toWireError, type ToWorker } from "../protocol.ts";
+import { Runtime } from "./runtime.ts";
+
+declare const self: {
+  postMessage(message: unknown): void;
+  close(): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  addEventListener(type: string, listener: (event: Event) => void): void;
+};
+
+const post = (message: FromWorker): void => self.postMessage(message);
+const closeWorker = self.close.bind(self);
+const exitProcess = Deno.exit;
+
+// Ending the worker silently would leave the main side waiting: say so first.
+self.close = (): void => {
+  post([EXITING, 0]);
+  closeWorker();
+};
+(Deno as { exit: (code?: number) => never }).exit = (code?: number): never => {
+  post([EXITING, code ?? 0]);
+  closeWorker();
+  return exitProcess(code);
+};
+
+function crash(event: Event, thrown: unknown): void {
+  // Handled here, the error neither kills the main program nor prints twice.
+  event.preventDefault();
+  post([CRASHED, toWireError(thrown)]);
+  closeWorker();
+}
+self.addEventListener("error", (event) => crash(event, (event as ErrorEvent).error));
+self.addEventListener(
+  "unhandledrejection",
+  (event) => crash(event, (event as PromiseRejectionEvent).reason),
+);
+
+const runtime = new Runtime(post);
+self.onmessage = (event) => runtime.receive(event.data);

@@ -1,0 +1,216 @@
+/**
+ * The task runner inside a worker: takes messages from the main side, runs chunks one
+ * after another (an async task finishes before the next chunk starts), and answers each
+ * chunk with exactly one message.
+ *
+ * @module
+ */
+import {
+  CANCELLED,
+  DEFINE,
+  DONE,
+  FAILED,
+  type FromWorker,
+  INIT,
+  INIT_FAILED,
+  type InitData,
+  isCancelled,
+  READY,
+  RUN,
+  type RunMessage,
+  type TaskRef,
+  toWireError,
+  type ToWorker,
+  type WireError,
+} from "../protocol.ts";
+import { setIdentity } from "./identity.ts";
+import { type AnyFunction, resolveTask, TaskNotFoundSignal } from "./resolve.ts";
+
+type Post = (message: FromWorker) => void;
+type ItemErrors = Array<readonly [number, WireError]>;
+
+/** One worker's runner; `post` sends a message to the main side. */
+export class Runtime {
+  readonly #post: Post;
+  readonly #refs = new Map<number, TaskRef>();
+  readonly #functions = new Map<number, AnyFunction>();
+  readonly #queue: RunMessage[] = [];
+  #cancelBits: Int32Array | null = null;
+  #ready = false;
+  #busy = false;
+
+  constructor(post: Post) {
+    this.#post = post;
+  }
+
+  /** Handles one message from the main side. */
+  receive(message: ToWorker): void {
+    switch (message[0]) {
+      case INIT:
+        void this.#init(message[1]);
+        return;
+      case DEFINE:
+        this.#refs.set(message[1], message[2]);
+        return;
+      case RUN:
+        this.#queue.push(message);
+        this.#pump();
+        return;
+    }
+  }
+
+  async #init(data: InitData): Promise<void> {
+    setIdentity(data.self, data.parent);
+    this.#cancelBits = data.cancelBits ? new Int32Array(data.cancelBits) : null;
+    if (data.initializer) {
+      try {
+        const initializer = await resolveTask(data.initializer);
+        await initializer(...data.initargs);
+      } catch (error) {
+        this.#post([INIT_FAILED, wireError(error, data.initializer)]);
+        return;
+      }
+    }
+    this.#ready = true;
+    this.#post([READY]);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#ready && !this.#busy && this.#queue.length > 0) {
+      const pending = this.#runChunk(this.#queue.shift()!);
+      if (pending) {
+        this.#busy = true;
+        pending.then(() => {
+          this.#busy = false;
+          this.#pump();
+        });
+        return;
+      }
+    }
+  }
+
+  /** Runs a chunk; returns a Promise only when it had to wait (import or async task). */
+  #runChunk(message: RunMessage): Promise<void> | undefined {
+    const [, chunkId, fnId, jobId, items, spread, settle] = message;
+    const fn = this.#functions.get(fnId);
+    if (fn === undefined) return this.#resolveThenRun(message);
+    const results = new Array<unknown>(items.length);
+    let errors: ItemErrors | null = null;
+    for (let i = 0; i < items.length; i++) {
+      if (this.#cancelBits !== null && isCancelled(this.#cancelBits, jobId)) {
+        this.#post([CANCELLED, chunkId]);
+        return;
+      }
+      let value: unknown;
+      try {
+        value = spread ? fn(...(items[i] as unknown[])) : fn(items[i]);
+      } catch (error) {
+        (errors ??= []).push([i, wireError(error, this.#refs.get(fnId))]);
+        if (settle) continue;
+        break;
+      }
+      if (isThenable(value)) {
+        return this.#finishAsync(message, fn, results, errors, i, value);
+      }
+      results[i] = value;
+    }
+    this.#reply(chunkId, results, errors);
+  }
+
+  async #finishAsync(
+    message: RunMessage,
+    fn: AnyFunction,
+    results: unknown[],
+    errorsSoFar: ItemErrors | null,
+    start: number,
+    first: PromiseLike<unknown>,
+  ): Promise<void> {
+    const [, chunkId, fnId, jobId, items, spread, settle] = message;
+    let errors = errorsSoFar;
+    let pending: unknown = first;
+    for (let i = start; i < items.length; i++) {
+      if (i > start) {
+        if (this.#cancelBits !== null && isCancelled(this.#cancelBits, jobId)) {
+          this.#post([CANCELLED, chunkId]);
+          return;
+        }
+      }
+      try {
+        const value = i === start
+          ? pending
+          : spread
+          ? fn(...(items[i] as unknown[]))
+          : fn(items[i]);
+        results[i] = await value;
+      } catch (error) {
+        (errors ??= []).push([i, wireError(error, this.#refs.get(fnId))]);
+        if (!settle) break;
+      }
+      pending = undefined;
+    }
+    this.#reply(chunkId, results, errors);
+  }
+
+  async #resolveThenRun(message: RunMessage): Promise<void> {
+    const [, chunkId, fnId] = message;
+    const ref = this.#refs.get(fnId);
+    try {
+      if (ref === undefined) throw new Error(`No definition for function #${fnId}`);
+      this.#functions.set(fnId, await resolveTask(ref));
+    } catch (error) {
+      this.#post([FAILED, chunkId, wireError(error, ref)]);
+      return;
+    }
+    await this.#runChunk(message);
+  }
+
+  #reply(chunkId: number, results: unknown[], errors: ItemErrors | null): void {
+    try {
+      this.#post([DONE, chunkId, results, errors]);
+    } catch (error) {
+      // A result that structured clone refuses: report it for its item, keep the rest.
+      const fixed = [...(errors ?? [])];
+      for (let i = 0; i < results.length; i++) {
+        if (fixed.some(([index]) => index === i)) continue;
+        try {
+          structuredClone(results[i]);
+        } catch (cloneError) {
+          fixed.push([i, unclonableResult(i, cloneError ?? error)]);
+          results[i] = undefined;
+        }
+      }
+      fixed.sort((a, b) => a[0] - b[0]);
+      this.#post([DONE, chunkId, results, fixed]);
+    }
+  }
+}
+
+function unclonableResult(index: number, error: unknown): WireError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return {
+    tag: "SerializationError",
+    name: "DataCloneError",
+    message: `Cannot send the result of item ${index} back from the worker: ${reason}; ` +
+      `return plain data (numbers, strings, arrays, objects, Map, Date, typed arrays)`,
+    isError: true,
+  };
+}
+
+function wireError(error: unknown, ref: TaskRef | undefined): WireError {
+  if (error instanceof TaskNotFoundSignal) return toWireError(error, "TaskNotFound");
+  const wire = toWireError(error);
+  if (ref?.kind === "inline" && error instanceof ReferenceError) {
+    return {
+      ...wire,
+      message: `${wire.message} (inline function '${ref.name}' cannot see variables or ` +
+        `imports of its module: export it from its module instead)`,
+    };
+  }
+  return wire;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}

@@ -1,0 +1,45 @@
+/**
+ * Multiprocessing for Deno: Python's `multiprocessing` vocabulary (`Process`, `Pool`
+ * with `map`/`starmap`/`apply`/`imap`, `currentProcess()`) over Deno Web Workers, with
+ * two faces: Promises (`await using pool = await Pool.open()`) and Effect
+ * (`yield* Pool.make()`, typed errors, scoped workers, interruption).
+ *
+ * Functions cross into workers by reference: export them from their module.
+ *
+ * @example Squares on every core
+ * ```ts
+ * import { Pool } from "./mod.ts";
+ * import { square } from "./tests/fixtures/tasks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using pool = await Pool.open({ processes: 2 });
+ * assert.deepEqual(await pool.map(square, [1, 2, 3, 4, 5]), [1, 4, 9, 16, 25]);
+ * ```
+ *
+ * @module
+ */
+export { type ArgOf, Pool, type ResultOf } from "./lib/pool.ts";
+export { type EffectMapOptions, type EffectPool, PoolService } from "./lib/pool_effect.ts";
+export type { ApplyOptions, MapOptions, PoolOptions } from "./lib/pool_options.ts";
+export type { PoolStats } from "./lib/engine.ts";
+export type { Settled } from "./lib/jobs.ts";
+export { AsyncResult, type AsyncResultCallbacks } from "./lib/async_result.ts";
+export {
+  activeChildren,
+  cpuCount,
+  Process,
+  type ProcessError,
+  type ProcessOptions,
+} from "./lib/process.ts";
+export { currentProcess, parentProcess, type ProcessInfo } from "./lib/worker/identity.ts";
+export { fromModule, inline, task } from "./lib/task.ts";
+export {
+  PoolClosed,
+  type PoolError,
+  SerializationError,
+  TaskError,
+  TaskNotFound,
+  TaskTimeout,
+  WaitTimeout,
+  WorkerCrashed,
+} from "./lib/errors.ts";
