@@ -18,7 +18,8 @@
  *
  * @module
  */
-export { type ArgOf, Pool, type ResultOf } from "./lib/pool.ts";
+export { Pool } from "./lib/pool.ts";
+export type { ArgOf, ResultOf, TaskFunction } from "./lib/types.ts";
 export { type EffectMapOptions, type EffectPool, PoolService } from "./lib/pool_effect.ts";
 export type { ApplyOptions, MapOptions, PoolOptions } from "./lib/pool_options.ts";
 export type { PoolStats } from "./lib/engine.ts";

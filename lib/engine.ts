@@ -112,7 +112,7 @@ export class Engine {
   readonly #options: EngineOptions;
   readonly #slots = new Set<Slot>();
   readonly #queue = new Deque<Chunk>();
-  readonly #fnIds = new Map<string, number>();
+  readonly #fnIds = new Map<TaskRef, number>();
   readonly #fnRefs = new Map<number, TaskRef>();
   readonly #cancelBits = new SharedArrayBuffer(CANCEL_SLOTS / 8);
   readonly #cancelView = new Int32Array(this.#cancelBits);
@@ -239,13 +239,11 @@ export class Engine {
   }
 
   #fnId(ref: TaskRef): number {
-    const key = ref.kind === "export"
-      ? `e\0${ref.module}\0${ref.export}\0${ref.source}`
-      : `i\0${ref.source}`;
-    let id = this.#fnIds.get(key);
+    // References are cached per function, so the same object comes back on every call.
+    let id = this.#fnIds.get(ref);
     if (id === undefined) {
       id = this.#fnIds.size + 1;
-      this.#fnIds.set(key, id);
+      this.#fnIds.set(ref, id);
       this.#fnRefs.set(id, ref);
     }
     return id;

@@ -5,13 +5,13 @@
  *
  * @module
  */
+import type { ArgOf, ResultOf, TaskFunction } from "./types.ts";
 import type { Effect, Layer, Scope } from "effect";
 import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
 import { Engine, type PoolStats } from "./engine.ts";
 import type { PoolError } from "./errors.ts";
 import type { Settled } from "./jobs.ts";
 import {
-  type AnyFunction,
   checkCallChunksize,
   checkIterable,
   imapCall,
@@ -27,11 +27,6 @@ import {
   type MapOptions,
   type PoolOptions,
 } from "./pool_options.ts";
-
-/** The value a task function gives, once awaited. */
-export type ResultOf<F extends AnyFunction> = Awaited<ReturnType<F>>;
-/** The single argument of a `map` task. */
-export type ArgOf<F extends AnyFunction> = Parameters<F>[0];
 
 /**
  * A pool of worker processes, as Python's `multiprocessing.Pool`.
@@ -152,7 +147,7 @@ export class Pool implements AsyncDisposable {
    * @param input The items (consumed at once; use `imap` for long or endless input).
    * @param options `chunksize` (default `ceil(n / (4 * processes))`), `signal`.
    */
-  map<F extends AnyFunction>(
+  map<F extends TaskFunction>(
     fn: F,
     input: Iterable<ArgOf<F>>,
     options: MapOptions = {},
@@ -161,7 +156,7 @@ export class Pool implements AsyncDisposable {
   }
 
   /** As `map`, but each item is an argument list spread into `fn`. */
-  starmap<F extends AnyFunction>(
+  starmap<F extends TaskFunction>(
     fn: F,
     input: Iterable<Parameters<F>>,
     options: MapOptions = {},
@@ -173,7 +168,7 @@ export class Pool implements AsyncDisposable {
    * As `map`, but never fails on a task's error: gives every item's outcome, in input
    * order, shaped as `Promise.allSettled`'s.
    */
-  mapSettled<F extends AnyFunction>(
+  mapSettled<F extends TaskFunction>(
     fn: F,
     input: Iterable<ArgOf<F>>,
     options: MapOptions = {},
@@ -182,7 +177,7 @@ export class Pool implements AsyncDisposable {
   }
 
   /** As `starmap`, with every item's outcome (see `mapSettled`). */
-  starmapSettled<F extends AnyFunction>(
+  starmapSettled<F extends TaskFunction>(
     fn: F,
     input: Iterable<Parameters<F>>,
     options: MapOptions = {},
@@ -191,7 +186,7 @@ export class Pool implements AsyncDisposable {
   }
 
   /** Calls `fn(...args)` in a worker and gives its result. */
-  apply<F extends AnyFunction>(
+  apply<F extends TaskFunction>(
     fn: F,
     args: Parameters<F>,
     options: ApplyOptions = {},
@@ -209,7 +204,7 @@ export class Pool implements AsyncDisposable {
   }
 
   /** As `apply`, without waiting: a handle to await, poll, wait on or cancel. */
-  applyAsync<F extends AnyFunction>(
+  applyAsync<F extends TaskFunction>(
     fn: F,
     args: Parameters<F>,
     callbacks: AsyncResultCallbacks<ResultOf<F>> = {},
@@ -229,7 +224,7 @@ export class Pool implements AsyncDisposable {
   }
 
   /** As `map`, without waiting: a handle to the list of results. */
-  mapAsync<F extends AnyFunction>(
+  mapAsync<F extends TaskFunction>(
     fn: F,
     input: Iterable<ArgOf<F>>,
     options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<ResultOf<F>[]> = {},
@@ -238,7 +233,7 @@ export class Pool implements AsyncDisposable {
   }
 
   /** As `starmap`, without waiting: a handle to the list of results. */
-  starmapAsync<F extends AnyFunction>(
+  starmapAsync<F extends TaskFunction>(
     fn: F,
     input: Iterable<Parameters<F>>,
     options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<ResultOf<F>[]> = {},
@@ -253,7 +248,7 @@ export class Pool implements AsyncDisposable {
    *
    * @param options `chunksize` (default 1, as Python's), `signal`.
    */
-  imap<F extends AnyFunction>(
+  imap<F extends TaskFunction>(
     fn: F,
     input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
     options: MapOptions = {},
@@ -262,7 +257,7 @@ export class Pool implements AsyncDisposable {
   }
 
   /** As `imap`, yielding each result as soon as it is ready (completion order). */
-  imapUnordered<F extends AnyFunction>(
+  imapUnordered<F extends TaskFunction>(
     fn: F,
     input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
     options: MapOptions = {},
@@ -303,7 +298,7 @@ export class Pool implements AsyncDisposable {
 
   #mapLike<T>(
     method: string,
-    fn: AnyFunction,
+    fn: TaskFunction,
     input: Iterable<unknown>,
     options: MapOptions,
     spread: boolean,
@@ -327,7 +322,7 @@ export class Pool implements AsyncDisposable {
 
   #mapAsync<T>(
     method: string,
-    fn: AnyFunction,
+    fn: TaskFunction,
     input: Iterable<unknown>,
     options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<T>,
     spread: boolean,
@@ -352,7 +347,7 @@ export class Pool implements AsyncDisposable {
 
   #imap<T>(
     method: string,
-    fn: AnyFunction,
+    fn: TaskFunction,
     input: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions,
     ordered: boolean,

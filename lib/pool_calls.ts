@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { TaskFunction } from "./types.ts";
 import type { Engine, Job } from "./engine.ts";
 import type { PoolError } from "./errors.ts";
 import {
@@ -17,11 +18,8 @@ import {
 import { checkChunksize, imapInFlight } from "./pool_options.ts";
 import { callerModule, taskName, taskRef } from "./task.ts";
 
-// deno-lint-ignore no-explicit-any
-export type AnyFunction = (...args: any[]) => unknown;
-
 /** Finds `fn`'s reference; throws `TaskNotFound` (a pool error) when it has none. */
-export function jobSpec(fn: AnyFunction, spread: boolean): JobSpec {
+export function jobSpec(fn: TaskFunction, spread: boolean): JobSpec {
   return { ref: taskRef(fn, callerModule), task: taskName(fn), spread };
 }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ArgOf, ResultOf, TaskFunction } from "./types.ts";
 import { Context, Effect, Layer, type Scope, Stream } from "effect";
 import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
 import { Engine, type PoolStats } from "./engine.ts";
@@ -20,7 +21,6 @@ import {
 } from "./errors.ts";
 import type { Settled } from "./jobs.ts";
 import {
-  type AnyFunction,
   checkCallChunksize,
   checkIterable,
   imapCall,
@@ -30,9 +30,6 @@ import {
   startMapCall,
 } from "./pool_calls.ts";
 import { engineOptions, type PoolOptions } from "./pool_options.ts";
-
-type ResultOf<F extends AnyFunction> = Awaited<ReturnType<F>>;
-type ArgOf<F extends AnyFunction> = Parameters<F>[0];
 
 /** Options of the Effect face's map-like calls (cancellation is interruption). */
 export interface EffectMapOptions {
@@ -50,45 +47,45 @@ export interface EffectPool {
   /** Live counters. */
   readonly stats: Effect.Effect<PoolStats>;
   /** Results of `fn` over `input`, in input order; fails fast. */
-  map<F extends AnyFunction>(
+  map<F extends TaskFunction>(
     fn: F,
     input: Iterable<ArgOf<F>>,
     options?: EffectMapOptions,
   ): Effect.Effect<ResultOf<F>[], PoolError>;
   /** As `map`, spreading each item as arguments. */
-  starmap<F extends AnyFunction>(
+  starmap<F extends TaskFunction>(
     fn: F,
     input: Iterable<Parameters<F>>,
     options?: EffectMapOptions,
   ): Effect.Effect<ResultOf<F>[], PoolError>;
   /** Every item's outcome, never failing on a task's error. */
-  mapSettled<F extends AnyFunction>(
+  mapSettled<F extends TaskFunction>(
     fn: F,
     input: Iterable<ArgOf<F>>,
     options?: EffectMapOptions,
   ): Effect.Effect<Settled<ResultOf<F>>[], PoolError>;
   /** As `starmap`, with every item's outcome. */
-  starmapSettled<F extends AnyFunction>(
+  starmapSettled<F extends TaskFunction>(
     fn: F,
     input: Iterable<Parameters<F>>,
     options?: EffectMapOptions,
   ): Effect.Effect<Settled<ResultOf<F>>[], PoolError>;
   /** `fn(...args)` in a worker. */
-  apply<F extends AnyFunction>(fn: F, args: Parameters<F>): Effect.Effect<ResultOf<F>, PoolError>;
+  apply<F extends TaskFunction>(fn: F, args: Parameters<F>): Effect.Effect<ResultOf<F>, PoolError>;
   /** Submits `fn(...args)` and gives a handle at once (its `effect` awaits it). */
-  applyAsync<F extends AnyFunction>(
+  applyAsync<F extends TaskFunction>(
     fn: F,
     args: Parameters<F>,
     callbacks?: AsyncResultCallbacks<ResultOf<F>>,
   ): Effect.Effect<AsyncResult<ResultOf<F>>>;
   /** Lazy, ordered results over any (async) iterable, as a Stream. */
-  imap<F extends AnyFunction>(
+  imap<F extends TaskFunction>(
     fn: F,
     input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
     options?: EffectMapOptions,
   ): Stream.Stream<ResultOf<F>, PoolError>;
   /** As `imap`, in completion order. */
-  imapUnordered<F extends AnyFunction>(
+  imapUnordered<F extends TaskFunction>(
     fn: F,
     input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
     options?: EffectMapOptions,
@@ -145,7 +142,7 @@ export function layer(options: PoolOptions): Layer.Layer<PoolService, PoolError>
 function effectPool(engine: Engine): EffectPool {
   const mapLike = <T>(
     method: string,
-    fn: AnyFunction,
+    fn: TaskFunction,
     input: Iterable<unknown>,
     options: EffectMapOptions,
     spread: boolean,
@@ -174,7 +171,7 @@ function effectPool(engine: Engine): EffectPool {
   };
   const imapLike = <T>(
     method: string,
-    fn: AnyFunction,
+    fn: TaskFunction,
     input: Iterable<unknown> | AsyncIterable<unknown>,
     options: EffectMapOptions,
     ordered: boolean,
@@ -198,7 +195,7 @@ function effectPool(engine: Engine): EffectPool {
     mapSettled: (fn, input, options = {}) => mapLike("mapSettled", fn, input, options, false, true),
     starmapSettled: (fn, input, options = {}) =>
       mapLike("starmapSettled", fn, input, options, true, true),
-    apply: <F extends AnyFunction>(fn: F, args: Parameters<F>) => {
+    apply: <F extends TaskFunction>(fn: F, args: Parameters<F>) => {
       const spec = specOrFailure(fn, true);
       return Effect.suspend(() => {
         if (!("ref" in spec)) return spec.failure;
@@ -214,7 +211,7 @@ function effectPool(engine: Engine): EffectPool {
         );
       });
     },
-    applyAsync: <F extends AnyFunction>(
+    applyAsync: <F extends TaskFunction>(
       fn: F,
       args: Parameters<F>,
       callbacks: AsyncResultCallbacks<ResultOf<F>> = {},
@@ -267,7 +264,7 @@ type SpecOrFailure = ReturnType<typeof jobSpec> | {
   readonly failure: Effect.Effect<never, PoolError>;
 };
 
-function specOrFailure(fn: AnyFunction, spread: boolean): SpecOrFailure {
+function specOrFailure(fn: TaskFunction, spread: boolean): SpecOrFailure {
   try {
     return jobSpec(fn, spread);
   } catch (error) {

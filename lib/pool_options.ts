@@ -4,18 +4,16 @@
  *
  * @module
  */
+import type { TaskFunction } from "./types.ts";
 import type { EngineOptions } from "./engine.ts";
 import { callerModule, taskRef } from "./task.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
 
 /** How a pool is opened. */
 export interface PoolOptions {
   /** Number of worker processes. @default {cpuCount()} */
   readonly processes?: number;
   /** Run once in each new worker before any task (an exported function, like a task). */
-  readonly initializer?: AnyFunction;
+  readonly initializer?: TaskFunction;
   /** Arguments for `initializer`. @default {[]} */
   readonly initargs?: readonly unknown[];
   /** Replace a worker after it has run this many chunks. @default {undefined} (never) */

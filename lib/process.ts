@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { TaskFunction } from "./types.ts";
 import { Effect, type Scope } from "effect";
 import { startWebWorker, type WorkerChannel, type WorkerEnd } from "./backend/web_worker.ts";
 import {
@@ -27,11 +28,8 @@ import {
 import { callerModule, taskName, taskRef } from "./task.ts";
 import { currentProcess } from "./worker/identity.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
-
 /** How a process is made, as Python's `Process(target=..., args=..., name=...)`. */
-export interface ProcessOptions<F extends AnyFunction> {
+export interface ProcessOptions<F extends TaskFunction> {
   /** The function to run: exported from its module (or wrapped by `task`/`inline`). */
   readonly target: F;
   /** Its arguments. @default {[]} */
@@ -49,7 +47,7 @@ const TERMINATED = -15;
 const KILLED = -9;
 
 let created = 0;
-const active = new Set<Process<AnyFunction>>();
+const active = new Set<Process<TaskFunction>>();
 
 /**
  * One function running in its own worker (an isolate with its own memory).
@@ -68,7 +66,7 @@ const active = new Set<Process<AnyFunction>>();
  * assert.equal(p.exitCode, 0);
  * ```
  */
-export class Process<F extends AnyFunction> implements AsyncDisposable {
+export class Process<F extends TaskFunction> implements AsyncDisposable {
   /** The process's name: `Process-1`, `Process-2`, ... unless one was given. */
   readonly name: string;
   readonly #ref: TaskRef | TaskNotFound;
@@ -128,7 +126,7 @@ export class Process<F extends AnyFunction> implements AsyncDisposable {
    * assert.equal(await Effect.runPromise(Effect.scoped(program)), 9);
    * ```
    */
-  static spawn<F extends AnyFunction>(
+  static spawn<F extends TaskFunction>(
     options: ProcessOptions<F>,
   ): Effect.Effect<Process<F>, TaskNotFound | SerializationError, Scope.Scope> {
     let process: Process<F>;
@@ -195,7 +193,7 @@ export class Process<F extends AnyFunction> implements AsyncDisposable {
     this.#outcome = new Promise((resolve, reject) => {
       this.#finish = (outcome) => {
         this.#finish = null;
-        active.delete(this as unknown as Process<AnyFunction>);
+        active.delete(this as unknown as Process<TaskFunction>);
         this.#channel?.terminate();
         if (outcome === null) resolve(undefined);
         else if (outcome.ok) resolve(outcome.value as Awaited<ReturnType<F>>);
@@ -208,7 +206,7 @@ export class Process<F extends AnyFunction> implements AsyncDisposable {
       ended: (end) => this.#ended(end),
     });
     this.#channel = channel;
-    active.add(this as unknown as Process<AnyFunction>);
+    active.add(this as unknown as Process<TaskFunction>);
     channel.post([INIT, {
       self: { name: this.name, pid: this.#pid },
       parent: { name: currentProcess().name, pid: currentProcess().pid },
@@ -240,7 +238,7 @@ export class Process<F extends AnyFunction> implements AsyncDisposable {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<undefined>((
       resolve,
-    ) => (timer = setTimeout(resolve, options.timeout)));
+    ) => (timer = setTimeout(() => resolve(undefined), options.timeout)));
     try {
       return await Promise.race([this.#outcome, expired]);
     } finally {
@@ -323,7 +321,7 @@ export class Process<F extends AnyFunction> implements AsyncDisposable {
  * assert.deepEqual(activeChildren(), []);
  * ```
  */
-export function activeChildren(): Process<AnyFunction>[] {
+export function activeChildren(): Process<TaskFunction>[] {
   return [...active];
 }
 

@@ -6,14 +6,12 @@
  *
  * @module
  */
+import type { TaskFunction } from "./types.ts";
 import { TaskNotFound } from "./errors.ts";
 import type { TaskRef } from "./protocol.ts";
 import { resolveSpecifier, scanModule } from "./source_scan.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
-
-const refs = new WeakMap<AnyFunction, TaskRef>();
+const refs = new WeakMap<TaskFunction, TaskRef>();
 const LIB_ROOT = new URL("./", import.meta.url).href;
 
 /**
@@ -38,7 +36,7 @@ const LIB_ROOT = new URL("./", import.meta.url).href;
  * assert.equal(task(import.meta.url, double), double);
  * ```
  */
-export function task<F extends AnyFunction>(
+export function task<F extends TaskFunction>(
   moduleUrl: string | URL,
   fn: F,
   exportName: string = fn.name,
@@ -78,7 +76,7 @@ export function task<F extends AnyFunction>(
  * assert.throws(() => square(2), /runs only inside a worker/);
  * ```
  */
-export function fromModule<F extends AnyFunction = AnyFunction>(
+export function fromModule<F extends TaskFunction = TaskFunction>(
   moduleUrl: string | URL,
   exportName: string,
 ): F {
@@ -111,7 +109,7 @@ export function fromModule<F extends AnyFunction = AnyFunction>(
  * assert.equal(cube(2), 8);
  * ```
  */
-export function inline<F extends AnyFunction>(fn: F): F {
+export function inline<F extends TaskFunction>(fn: F): F {
   if (typeof fn !== "function") {
     throw new TypeError(`Cannot inline a task as 'fn' must be a function: received ${typeof fn}`);
   }
@@ -123,7 +121,7 @@ export function inline<F extends AnyFunction>(fn: F): F {
  * The reference for `fn`, found once and cached. `site` is the URL of the caller's
  * module (see `callerModule`); it is only read when `fn` was not seen before.
  */
-export function taskRef(fn: AnyFunction, site: () => string | undefined): TaskRef {
+export function taskRef(fn: TaskFunction, site: () => string | undefined): TaskRef {
   const known = refs.get(fn);
   if (known) return known;
   const found = search(fn, site());
@@ -132,11 +130,11 @@ export function taskRef(fn: AnyFunction, site: () => string | undefined): TaskRe
 }
 
 /** The display name of a function, for messages. */
-export function taskName(fn: AnyFunction): string {
+export function taskName(fn: TaskFunction): string {
   return fn.name || "anonymous function";
 }
 
-function search(fn: AnyFunction, site: string | undefined): TaskRef {
+function search(fn: TaskFunction, site: string | undefined): TaskRef {
   if (typeof fn !== "function") {
     throw new TypeError(
       `Cannot run a task as its target must be a function: received ${typeof fn}`,
@@ -172,7 +170,7 @@ function search(fn: AnyFunction, site: string | undefined): TaskRef {
   throw notFound(fn, site, unreadable);
 }
 
-function notFound(fn: AnyFunction, site: string | undefined, unreadable: string[]): TaskNotFound {
+function notFound(fn: TaskFunction, site: string | undefined, unreadable: string[]): TaskNotFound {
   const label = fn.name === "" ? "an anonymous function" : `'${fn.name}'`;
   const where = site === undefined ? "the calling module" : shortName(site);
   const why = fn.name === ""

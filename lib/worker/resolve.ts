@@ -34,7 +34,7 @@ export async function resolveTask(ref: TaskRef): Promise<AnyFunction> {
         `export it at the top level of that module`,
     );
   }
-  if (String(found) !== ref.source) {
+  if (ref.source !== "" && String(found) !== ref.source) {
     throw new TaskNotFoundSignal(
       `Export '${ref.export}' of ${ref.module} is not the function the caller passed ` +
         `(its source differs in the worker): pass the function the module exports, ` +

@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { Cause, Effect, Fiber } from "effect";
+import {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  parentProcess,
+  Process,
+  TaskError,
+  WorkerCrashed,
+} from "../mod.ts";
+import { liveWorkers } from "../lib/backend/web_worker.ts";
+import { failOnNegative, square, whoAmI } from "./fixtures/tasks.ts";
+import { closeSelf, exitWith, throwInTimer, waitForever } from "./fixtures/process_tasks.ts";
+
+Deno.test("Process exits with code 0 and join() gives the target's value", async () => {
+  const p = new Process({ target: square, args: [12] });
+  assert.equal(p.exitCode, null);
+  await p.start();
+  assert.equal(await p.join(), 144);
+  assert.equal(p.exitCode, 0);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process exits with code 1 when the target throws, and join() rejects with TaskError", async () => {
+  const p = new Process({ target: failOnNegative, args: [-3] });
+  await p.start();
+  const error = await p.join().then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof TaskError, `expected TaskError, got ${error}`);
+  assert.equal(error.remoteName, "RangeError");
+  assert.equal(error.message, "negative input: -3");
+  assert.equal(p.exitCode, 1);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process.terminate() ends a running process with exit code -15", async () => {
+  const p = new Process({ target: waitForever });
+  await p.start();
+  assert.equal(p.isAlive(), true);
+  assert.equal(liveWorkers(), 1);
+  p.terminate();
+  assert.equal(await p.join(), undefined);
+  assert.equal(p.exitCode, -15);
+  assert.equal(p.isAlive(), false);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process.kill() ends a running process with exit code -9", async () => {
+  const p = new Process({ target: waitForever });
+  await p.start();
+  p.kill();
+  assert.equal(await p.join(), undefined);
+  assert.equal(p.exitCode, -9);
+  assert.equal(p.isAlive(), false);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Deno.exit(3) inside the target gives exit code 3 and join() rejects with WorkerCrashed", async () => {
+  const p = new Process({ target: exitWith, args: [3], name: "exiter" });
+  await p.start();
+  const error = await p.join().then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof WorkerCrashed, `expected WorkerCrashed, got ${error}`);
+  assert.equal(error._tag, "WorkerCrashed");
+  assert.equal(error.exitCode, 3);
+  assert.equal(error.worker, "exiter");
+  assert.match(error.message, /exited with code 3/);
+  assert.equal(p.exitCode, 3);
+  assert.equal(p.isAlive(), false);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("self.close() inside the target ends the process with exit code 0", async () => {
+  const p = new Process({ target: closeSelf });
+  await p.start();
+  await p.join();
+  assert.equal(p.exitCode, 0);
+  assert.equal(p.isAlive(), false);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("an error thrown from a timer inside the worker gives WorkerCrashed and the main program survives", async () => {
+  const p = new Process({ target: throwInTimer, args: ["timer boom"] });
+  await p.start();
+  const error = await p.join().then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof WorkerCrashed, `expected WorkerCrashed, got ${error}`);
+  assert.equal(error.exitCode, null);
+  assert.match(error.message, /timer boom/);
+  assert.notEqual(p.exitCode, null);
+  assert.notEqual(p.exitCode, 0);
+  assert.equal(p.isAlive(), false);
+  assert.equal(liveWorkers(), 0);
+  // The main program is still here and can start another process.
+  const next = new Process({ target: square, args: [4] });
+  await next.start();
+  assert.equal(await next.join(), 16);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process names default to Process-N, numbered upward", () => {
+  const first = new Process({ target: square, args: [1] });
+  const second = new Process({ target: square, args: [2] });
+  const number = (name: string): number => {
+    const match = name.match(/^Process-(\d+)$/);
+    assert.ok(match, `unexpected default name ${name}`);
+    return Number(match[1]);
+  };
+  assert.ok(number(first.name) >= 1);
+  assert.equal(number(second.name), number(first.name) + 1);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process takes an explicit name", () => {
+  const p = new Process({ target: square, args: [1], name: "squarer" });
+  assert.equal(p.name, "squarer");
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("inside the target, currentProcess() is the process and parentProcess() is MainProcess", async () => {
+  const p = new Process({ target: whoAmI, name: "introspector" });
+  assert.equal(p.pid, null);
+  await p.start();
+  assert.equal(typeof p.pid, "number");
+  const seen = await p.join();
+  assert.deepEqual(seen, { name: "introspector", pid: p.pid, parent: "MainProcess" });
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("in the main program, currentProcess() is MainProcess with no parent", () => {
+  assert.equal(currentProcess().name, "MainProcess");
+  assert.equal(currentProcess().pid, Deno.pid);
+  assert.equal(parentProcess(), null);
+});
+
+Deno.test("Process.isAlive() is false before start, true while running, false after", async () => {
+  const p = new Process({ target: waitForever });
+  assert.equal(p.isAlive(), false);
+  await p.start();
+  assert.equal(p.isAlive(), true);
+  p.terminate();
+  assert.equal(p.isAlive(), false);
+
+  const q = new Process({ target: square, args: [2] });
+  await q.start();
+  await q.join();
+  assert.equal(q.isAlive(), false);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process.start() twice rejects", async () => {
+  const p = new Process({ target: square, args: [3] });
+  await p.start();
+  await assert.rejects(p.start(), /Cannot start process '.*' twice/);
+  assert.equal(await p.join(), 9);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process.join() before start() rejects", async () => {
+  const p = new Process({ target: square, args: [3], name: "unstarted" });
+  await assert.rejects(p.join(), /Cannot join process 'unstarted' before start\(\)/);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("cpuCount() is a positive integer", () => {
+  const count = cpuCount();
+  assert.ok(Number.isInteger(count), `not an integer: ${count}`);
+  assert.ok(count >= 1);
+});
+
+Deno.test("activeChildren() lists a running process and drops it once it ends", async () => {
+  const p = new Process({ target: waitForever });
+  assert.ok(!activeChildren().includes(p));
+  await p.start();
+  assert.ok(activeChildren().includes(p));
+  p.terminate();
+  assert.ok(!activeChildren().includes(p));
+
+  const q = new Process({ target: square, args: [5] });
+  await q.start();
+  assert.ok(activeChildren().includes(q));
+  await q.join();
+  assert.ok(!activeChildren().includes(q));
+  assert.deepEqual(activeChildren(), []);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process.spawn: closing the scope terminates a process still running", async () => {
+  const p = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const p = yield* Process.spawn({ target: waitForever });
+    assert.equal(p.isAlive(), true);
+    assert.equal(liveWorkers(), 1);
+    return p;
+  })));
+  assert.equal(p.isAlive(), false);
+  assert.equal(p.exitCode, -15);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process.spawn: a process that finished in the scope keeps its exit code", async () => {
+  const [p, value] = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const p = yield* Process.spawn({ target: square, args: [7] });
+    return [p, yield* p.joinEffect] as const;
+  })));
+  assert.equal(value, 49);
+  assert.equal(p.exitCode, 0);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process.spawn: Effect.timeout interrupting the scope terminates the process", async () => {
+  let spawned: Process<typeof waitForever> | undefined;
+  const error = await Effect.runPromise(Effect.flip(
+    Effect.scoped(Effect.gen(function* () {
+      spawned = yield* Process.spawn({ target: waitForever });
+      return yield* spawned.joinEffect;
+    })).pipe(Effect.timeout("20 millis")),
+  ));
+  assert.ok(Cause.isTimeoutError(error), `expected a TimeoutError, got ${error}`);
+  assert.ok(spawned !== undefined, "the process was never spawned");
+  assert.equal(spawned.isAlive(), false);
+  assert.equal(spawned.exitCode, -15);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("Process.spawn: Fiber.interrupt terminates the process", async () => {
+  const { promise: started, resolve } = Promise.withResolvers<Process<typeof waitForever>>();
+  const fiber = Effect.runFork(Effect.scoped(Effect.gen(function* () {
+    const p = yield* Process.spawn({ target: waitForever });
+    resolve(p);
+    return yield* p.joinEffect;
+  })));
+  const p = await started;
+  assert.equal(p.isAlive(), true);
+  await Effect.runPromise(Fiber.interrupt(fiber));
+  assert.equal(p.isAlive(), false);
+  assert.equal(p.exitCode, -15);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("await using terminates a process still running at the end of the block", async () => {
+  let outer: Process<typeof waitForever> | undefined;
+  {
+    await using p = new Process({ target: waitForever });
+    await p.start();
+    outer = p;
+    assert.equal(p.isAlive(), true);
+  }
+  assert.equal(outer.isAlive(), false);
+  assert.equal(outer.exitCode, -15);
+  assert.equal(liveWorkers(), 0);
+});

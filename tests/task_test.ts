@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { Pool, Process } from "../mod.ts";
+import { fromModule, inline, task } from "../lib/task.ts";
+import { TaskError, TaskNotFound } from "../lib/errors.ts";
+import { liveWorkers } from "../lib/backend/web_worker.ts";
+import { square } from "./fixtures/tasks.ts";
+import { cube, halve } from "./fixtures/process_tasks.ts";
+
+const PROCESS_TASKS = new URL("./fixtures/process_tasks.ts", import.meta.url);
+
+/** Exported from this test module: the call site itself is searched. */
+export function tripleHere(x: number): number {
+  return 3 * x;
+}
+
+/** Exported from this test module, sent with the explicit `task(import.meta.url, fn)`. */
+export function negateHere(x: number): number {
+  return -x;
+}
+
+/** Runs `target(...args)` in a new Process and gives its result. */
+async function runInProcess<F extends (...args: never[]) => unknown>(
+  target: F,
+  args: Parameters<F>,
+): Promise<Awaited<ReturnType<F>> | undefined> {
+  const p = new Process({ target, args });
+  await p.start();
+  try {
+    return await p.join();
+  } finally {
+    p.terminate();
+  }
+}
+
+Deno.test("a function exported from the calling module is found", async () => {
+  assert.equal(await runInProcess(tripleHere, [7]), 21);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("a function imported from a fixture module is found in that module", async () => {
+  assert.equal(await runInProcess(cube, [3]), 27);
+  assert.equal(await runInProcess(square, [5]), 25);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("task(import.meta.url, fn) names the module explicitly", async () => {
+  assert.equal(task(import.meta.url, negateHere), negateHere);
+  assert.equal(await runInProcess(negateHere, [4]), -4);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("task(url, fn, exportName) finds a function exported under another name", async () => {
+  // `halve` is the export, `half` the function's own name: the search cannot see it.
+  assert.equal(halve.name, "half");
+  const p = new Process({ target: task(PROCESS_TASKS, halve, "halve"), args: [10] });
+  await p.start();
+  assert.equal(await p.join(), 5);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("fromModule(url, name) runs the export in the worker", async () => {
+  const increment = fromModule<(x: number) => number>(PROCESS_TASKS, "increment");
+  assert.throws(() => increment(1), /runs only inside a worker/);
+  assert.equal(await runInProcess(increment, [41]), 42);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("inline(fn) runs a self-contained arrow function in the worker", async () => {
+  const addOne = inline((x: number) => x + 1);
+  assert.equal(addOne(1), 2);
+  assert.equal(await runInProcess(addOne, [99]), 100);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("inline(fn) that reads an outer variable fails with TaskError saying to export it", async () => {
+  const offset = 10;
+  const addOffset = inline((x: number) => x + offset);
+  assert.equal(addOffset(1), 11);
+  const p = new Process({ target: addOffset, args: [1] });
+  await p.start();
+  const error = await p.join().then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof TaskError, `expected TaskError, got ${error}`);
+  assert.equal(error._tag, "TaskError");
+  assert.equal(error.remoteName, "ReferenceError");
+  assert.match(error.message, /offset/);
+  assert.match(error.message, /export it from its module/);
+  assert.equal(p.exitCode, 1);
+  assert.equal(liveWorkers(), 0);
+});
+
+function notExported(x: number): number {
+  return x * 2;
+}
+
+Deno.test("Process.start() rejects a non-exported function with TaskNotFound before a worker starts", async () => {
+  const p = new Process({ target: notExported, args: [1] });
+  const error = await p.start().then(() => null, (e: unknown) => e);
+  assert.equal(liveWorkers(), 0);
+  assert.equal(p.isAlive(), false);
+  assert.equal(p.pid, null);
+  assert.ok(error instanceof TaskNotFound, `expected TaskNotFound, got ${error}`);
+  assert.equal(error._tag, "TaskNotFound");
+  assert.equal(error.task, "notExported");
+  assert.match(error.message, /'notExported'/);
+  assert.match(error.message, /Export it/);
+  assert.ok(error.message.includes("task(import.meta.url"), error.message);
+  assert.ok(error.message.includes("inline(fn)"), error.message);
+});
+
+Deno.test("Pool.apply() rejects a non-exported function with TaskNotFound and the pool still works", async () => {
+  {
+    await using pool = await Pool.open({ processes: 1 });
+    const error = await pool.apply(notExported, [1]).then(() => null, (e: unknown) => e);
+    assert.ok(error instanceof TaskNotFound, `expected TaskNotFound, got ${error}`);
+    assert.equal(error.task, "notExported");
+    assert.match(error.message, /Export it/);
+    assert.equal(pool.stats.completed, 0);
+    assert.equal(await pool.apply(square, [6]), 36);
+  }
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("the worker refuses an export whose source differs from the function sent", async () => {
+  const impostor = task(PROCESS_TASKS, (x: number) => x * x * x + 1, "cube");
+  const p = new Process({ target: impostor, args: [2] });
+  await p.start();
+  const error = await p.join().then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof TaskNotFound, `expected TaskNotFound, got ${error}`);
+  assert.equal(error._tag, "TaskNotFound");
+  assert.match(error.message, /source differs/);
+  assert.match(error.message, /'cube'/);
+  assert.equal(liveWorkers(), 0);
+});
