@@ -8,9 +8,11 @@
  *
  * @example Squares on every core
  * ```ts
- * import { Pool } from "./mod.ts";
- * import { square } from "./tests/fixtures/tasks.ts";
+ * import { inline, Pool } from "./mod.ts";
  * import assert from "node:assert/strict";
+ *
+ * // Exported functions are found by reference; a doc example can only send inline ones.
+ * const square = inline((x: number) => x * x);
  *
  * await using pool = await Pool.open({ processes: 2 });
  * assert.deepEqual(await pool.map(square, [1, 2, 3, 4, 5]), [1, 4, 9, 16, 25]);
@@ -38,6 +40,7 @@ export {
   PoolClosed,
   type PoolError,
   SerializationError,
+  TaskCancelled,
   TaskError,
   TaskNotFound,
   TaskTimeout,

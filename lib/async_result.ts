@@ -5,7 +5,7 @@
  * @module
  */
 import { Effect } from "effect";
-import { type PoolError, WaitTimeout } from "./errors.ts";
+import { type PoolError, TaskCancelled, WaitTimeout } from "./errors.ts";
 
 type State<T> =
   | { readonly kind: "pending" }
@@ -27,9 +27,10 @@ export interface AsyncResultCallbacks<T> {
  *
  * @example Polling and waiting
  * ```ts
- * import { Pool } from "../mod.ts";
- * import { square } from "../tests/fixtures/tasks.ts";
+ * import { inline, Pool } from "../mod.ts";
  * import assert from "node:assert/strict";
+ *
+ * const square = inline((x: number) => x * x);
  *
  * await using pool = await Pool.open({ processes: 1 });
  * const result = pool.applyAsync(square, [7]);
@@ -119,9 +120,18 @@ export class AsyncResult<T> implements PromiseLike<T> {
     return options.timeout === undefined ? this.#promise : this.#within(options.timeout);
   }
 
-  /** Cancels the work: queued parts never run, running parts stop. */
+  /**
+   * Cancels the work: queued parts never run, running parts stop, and the handle
+   * rejects with `TaskCancelled` (unless the result had already arrived).
+   */
   cancel(): void {
+    if (this.ready()) return;
     this.#cancel();
+    this.reject(
+      new TaskCancelled({
+        message: "The task was cancelled with AsyncResult.cancel() before it finished",
+      }),
+    );
   }
 
   /** The result as an Effect, for the Effect face. */

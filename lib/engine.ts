@@ -71,8 +71,12 @@ export interface EngineOptions {
   readonly initializer: TaskRef | null;
   readonly initargs: readonly unknown[];
   readonly maxTasksPerChild: number | null;
-  /** Chunks sent to a worker ahead of its answers. */
+  /** Chunks sent to a worker ahead of its answers, for chunks that take a while. */
   readonly depth: number;
+  /** Chunks sent ahead when chunks are quick (under `quickChunkMs`): hides the round trip. */
+  readonly quickDepth: number;
+  /** A chunk this fast (moving average, ms) counts as quick. */
+  readonly quickChunkMs: number;
   /** How long a cancelled chunk may keep running before its worker is replaced. */
   readonly cancelGrace: number;
 }
@@ -100,6 +104,8 @@ interface Slot {
   readonly inflight: Chunk[];
   readonly inflightIds: number[];
   ready: boolean;
+  /** When the worker last answered (or was sent work while idle): the running chunk's start. */
+  since: number;
   sent: number;
   answered: number;
   graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -125,6 +131,8 @@ export class Engine {
   #chunkNumber = 0;
   #completed = 0;
   #replaced = 0;
+  /** Moving average of how long a chunk keeps a worker busy, in ms. */
+  #chunkMs = Infinity;
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -262,6 +270,7 @@ export class Engine {
       inflight: [],
       inflightIds: [],
       ready: false,
+      since: 0,
       sent: 0,
       answered: 0,
       graceTimer: undefined,
@@ -324,6 +333,10 @@ export class Engine {
     slot.inflightIds.splice(at, 1);
     slot.answered++;
     this.#completed++;
+    const now = performance.now();
+    const took = now - slot.since;
+    slot.since = now;
+    this.#chunkMs = this.#chunkMs === Infinity ? took : 0.9 * this.#chunkMs + 0.1 * took;
     return chunk;
   }
 
@@ -430,9 +443,14 @@ export class Engine {
 
   #freeSlot(): Slot | undefined {
     const max = this.#options.maxTasksPerChild;
+    // Quick chunks pipeline deeply (the round trip dominates); slow ones stay shallow so
+    // work is not promised to a busy worker while another could take it.
+    const depth = this.#chunkMs < this.#options.quickChunkMs
+      ? this.#options.quickDepth
+      : this.#options.depth;
     let best: Slot | undefined;
     for (const slot of this.#slots) {
-      if (!slot.ready || slot.inflight.length >= this.#options.depth) continue;
+      if (!slot.ready || slot.inflight.length >= depth) continue;
       if (max !== null && slot.sent >= max) continue;
       if (slot.inflight[0]?.job.cancelled) continue;
       if (best === undefined || slot.inflight.length < best.inflight.length) best = slot;
@@ -453,6 +471,7 @@ export class Engine {
       job.sink.failed(chunk, unsendable(chunk, error));
       return;
     }
+    if (slot.inflight.length === 0) slot.since = performance.now();
     slot.inflight.push(chunk);
     slot.inflightIds.push(chunkId);
     slot.sent++;

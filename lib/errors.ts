@@ -152,6 +152,21 @@ export class WaitTimeout extends Data.TaggedError("WaitTimeout")<{
   readonly timeout: number;
 }> {}
 
+/**
+ * The caller cancelled the task (`AsyncResult.cancel()`) before it finished.
+ *
+ * @example
+ * ```ts
+ * import { TaskCancelled } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new TaskCancelled({ message: "cancelled" })._tag, "TaskCancelled");
+ * ```
+ */
+export class TaskCancelled extends Data.TaggedError("TaskCancelled")<{
+  readonly message: string;
+}> {}
+
 /** Any error a task submitted to a pool or process can end with. */
 export type PoolError =
   | TaskError
@@ -160,7 +175,8 @@ export type PoolError =
   | WorkerCrashed
   | TaskTimeout
   | PoolClosed
-  | WaitTimeout;
+  | WaitTimeout
+  | TaskCancelled;
 
 /** Rebuilds the error a worker sent as data. */
 export function fromWire(

@@ -36,9 +36,10 @@ import {
  *
  * @example Mapping over a pool
  * ```ts
- * import { Pool } from "../mod.ts";
- * import { square } from "../tests/fixtures/tasks.ts";
+ * import { inline, Pool } from "../mod.ts";
  * import assert from "node:assert/strict";
+ *
+ * const square = inline((x: number) => x * x);
  *
  * await using pool = await Pool.open({ processes: 2 });
  * assert.deepEqual(await pool.map(square, [1, 2, 3, 4, 5]), [1, 4, 9, 16, 25]);
@@ -88,9 +89,10 @@ export class Pool implements AsyncDisposable {
    * @example
    * ```ts
    * import { Effect } from "effect";
-   * import { Pool } from "../mod.ts";
-   * import { square } from "../tests/fixtures/tasks.ts";
+   * import { inline, Pool } from "../mod.ts";
    * import assert from "node:assert/strict";
+   *
+   * const square = inline((x: number) => x * x);
    *
    * const program = Effect.gen(function* () {
    *   const pool = yield* Pool.make({ processes: 2 });
@@ -110,9 +112,10 @@ export class Pool implements AsyncDisposable {
    * @example
    * ```ts
    * import { Effect } from "effect";
-   * import { Pool } from "../mod.ts";
-   * import { square } from "../tests/fixtures/tasks.ts";
+   * import { inline, Pool } from "../mod.ts";
    * import assert from "node:assert/strict";
+   *
+   * const square = inline((x: number) => x * x);
    *
    * const program = Effect.gen(function* () {
    *   const pool = yield* Pool.Service;

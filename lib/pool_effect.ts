@@ -13,6 +13,7 @@ import {
   PoolClosed,
   type PoolError,
   SerializationError,
+  TaskCancelled,
   TaskError,
   TaskNotFound,
   TaskTimeout,
@@ -280,6 +281,7 @@ const POOL_ERRORS = [
   TaskTimeout,
   PoolClosed,
   WaitTimeout,
+  TaskCancelled,
 ];
 
 function isPoolError(error: unknown): error is PoolError {

@@ -43,6 +43,10 @@ export interface ApplyOptions {
 const IMAP_CHUNKS_PER_WORKER = 4;
 /** Chunks sent to a worker before it answers: keeps it busy between messages. */
 const PIPELINE_DEPTH = 2;
+/** Chunks sent ahead to a worker while chunks take under `QUICK_CHUNK_MS`. */
+const QUICK_PIPELINE_DEPTH = 32;
+/** A chunk this quick, on average, is dominated by the message round trip. */
+const QUICK_CHUNK_MS = 0.5;
 /** How long a cancelled chunk may run on before its worker is replaced, in ms. */
 const CANCEL_GRACE_MS = 250;
 
@@ -80,6 +84,8 @@ export function engineOptions(options: PoolOptions): EngineOptions {
     initargs: options.initargs ?? [],
     maxTasksPerChild: options.maxTasksPerChild ?? null,
     depth: PIPELINE_DEPTH,
+    quickDepth: QUICK_PIPELINE_DEPTH,
+    quickChunkMs: QUICK_CHUNK_MS,
     cancelGrace: CANCEL_GRACE_MS,
   };
 }

@@ -56,9 +56,10 @@ const active = new Set<Process<TaskFunction>>();
  *
  * @example Starting and joining a process
  * ```ts
- * import { Process } from "../mod.ts";
- * import { square } from "../tests/fixtures/tasks.ts";
+ * import { inline, Process } from "../mod.ts";
  * import assert from "node:assert/strict";
+ *
+ * const square = inline((x: number) => x * x);
  *
  * const p = new Process({ target: square, args: [12] });
  * await p.start();
@@ -115,9 +116,10 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
    * @example
    * ```ts
    * import { Effect } from "effect";
-   * import { Process } from "../mod.ts";
-   * import { square } from "../tests/fixtures/tasks.ts";
+   * import { inline, Process } from "../mod.ts";
    * import assert from "node:assert/strict";
+   *
+   * const square = inline((x: number) => x * x);
    *
    * const program = Effect.gen(function* () {
    *   const p = yield* Process.spawn({ target: square, args: [3] });
