@@ -47,3 +47,13 @@ export {
   WaitTimeout,
   WorkerCrashed,
 } from "./lib/errors.ts";
+export type {
+  PoolClosedFields,
+  SerializationErrorFields,
+  TaskCancelledFields,
+  TaskErrorFields,
+  TaskNotFoundFields,
+  TaskTimeoutFields,
+  WaitTimeoutFields,
+  WorkerCrashedFields,
+} from "./lib/errors.ts";

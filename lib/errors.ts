@@ -1,12 +1,40 @@
 /**
  * Every way a task can fail, as tagged error classes. They are real `Error`s (so the
  * Promise face can `catch` and `instanceof` them) and carry a `_tag` (so the Effect
- * face can `Effect.catchTag` them).
+ * face can `Effect.catchTag` them). Plain classes rather than `Data.TaggedError`: JSR
+ * wants a class's parent to be a plain name, and nothing here needs Effect.
  *
  * @module
  */
-import { Data } from "effect";
 import type { WireError } from "./protocol.ts";
+
+/** Copies the fields onto the error, and sets `name` to the tag for readable output. */
+function fill(error: Error & { readonly _tag: string }, fields: object): void {
+  const { message: _message, cause: _cause, ...rest } = fields as {
+    message: string;
+    cause?: unknown;
+  };
+  Object.assign(error, rest);
+  error.name = error._tag;
+}
+
+/** The fields of `TaskError`. */
+export interface TaskErrorFields {
+  /** The remote error's message (or a description of the thrown value). */
+  readonly message: string;
+  /** The remote error's `name` (`"RangeError"`), or the type of the thrown value. */
+  readonly remoteName: string;
+  /** True when the task threw an `Error`; false when it threw another value. */
+  readonly isError: boolean;
+  /** The thrown value when it was not an `Error`. */
+  readonly value?: unknown;
+  /** The remote error's `code` property (`"ENOENT"`), when it had one. */
+  readonly code?: string | undefined;
+  /** The remote error's stack, as the worker saw it. */
+  readonly remoteStack?: string | undefined;
+  /** The remote error's cause, rebuilt. */
+  readonly cause?: unknown;
+}
 
 /**
  * The task itself threw. Keeps the remote error's name, message, stack and cause; when
@@ -23,22 +51,26 @@ import type { WireError } from "./protocol.ts";
  * assert.equal(error.remoteName, "RangeError");
  * ```
  */
-export class TaskError extends Data.TaggedError("TaskError")<{
-  /** The remote error's message (or a description of the thrown value). */
+export class TaskError extends Error {
+  /** Tells the error apart on the Effect face (`Effect.catchTag("TaskError", ...)`). */
+  readonly _tag = "TaskError" as const;
+
+  /** Makes the error from its fields. */
+  constructor(fields: TaskErrorFields) {
+    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
+    fill(this, fields);
+  }
+}
+/** The fields `TaskError` carries, beside `message` and `cause`. */
+export interface TaskError extends Readonly<Omit<TaskErrorFields, "message" | "cause">> {}
+
+/** The fields of `SerializationError`. */
+export interface SerializationErrorFields {
+  /** What went wrong, and what to do about it. */
   readonly message: string;
-  /** The remote error's `name` (`"RangeError"`), or the type of the thrown value. */
-  readonly remoteName: string;
-  /** True when the task threw an `Error`; false when it threw another value. */
-  readonly isError: boolean;
-  /** The thrown value when it was not an `Error`. */
-  readonly value?: unknown;
-  /** The remote error's `code` property (`"ENOENT"`), when it had one. */
-  readonly code?: string | undefined;
-  /** The remote error's stack, as the worker saw it. */
-  readonly remoteStack?: string | undefined;
-  /** The remote error's cause, rebuilt. */
+  /** The error underneath, when there is one. */
   readonly cause?: unknown;
-}> {}
+}
 
 /**
  * A value could not cross between isolates: an argument (found before the worker sees
@@ -53,10 +85,29 @@ export class TaskError extends Data.TaggedError("TaskError")<{
  * assert.equal(error._tag, "SerializationError");
  * ```
  */
-export class SerializationError extends Data.TaggedError("SerializationError")<{
+export class SerializationError extends Error {
+  /** Tells the error apart on the Effect face (`Effect.catchTag("SerializationError", ...)`). */
+  readonly _tag = "SerializationError" as const;
+
+  /** Makes the error from its fields. */
+  constructor(fields: SerializationErrorFields) {
+    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
+    fill(this, fields);
+  }
+}
+/** The fields `SerializationError` carries, beside `message` and `cause`. */
+export interface SerializationError
+  extends Readonly<Omit<SerializationErrorFields, "message" | "cause">> {}
+
+/** The fields of `TaskNotFound`. */
+export interface TaskNotFoundFields {
+  /** What went wrong, and what to do about it. */
   readonly message: string;
+  /** The function's name. */
+  readonly task: string;
+  /** The error underneath, when there is one. */
   readonly cause?: unknown;
-}> {}
+}
 
 /**
  * The function cannot be found where the worker could load it. Raised before anything
@@ -71,12 +122,30 @@ export class SerializationError extends Data.TaggedError("SerializationError")<{
  * assert.equal(error.task, "square");
  * ```
  */
-export class TaskNotFound extends Data.TaggedError("TaskNotFound")<{
+export class TaskNotFound extends Error {
+  /** Tells the error apart on the Effect face (`Effect.catchTag("TaskNotFound", ...)`). */
+  readonly _tag = "TaskNotFound" as const;
+
+  /** Makes the error from its fields. */
+  constructor(fields: TaskNotFoundFields) {
+    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
+    fill(this, fields);
+  }
+}
+/** The fields `TaskNotFound` carries, beside `message` and `cause`. */
+export interface TaskNotFound extends Readonly<Omit<TaskNotFoundFields, "message" | "cause">> {}
+
+/** The fields of `WorkerCrashed`. */
+export interface WorkerCrashedFields {
+  /** What went wrong, and what to do about it. */
   readonly message: string;
-  /** The function's name. */
-  readonly task: string;
+  /** Name of the worker that died. */
+  readonly worker: string;
+  /** The code it exited with, or `null` when it died of an error. */
+  readonly exitCode: number | null;
+  /** The error underneath, when there is one. */
   readonly cause?: unknown;
-}> {}
+}
 
 /**
  * The worker running the task died: it called `Deno.exit()` or `self.close()`, or an
@@ -91,14 +160,26 @@ export class TaskNotFound extends Data.TaggedError("TaskNotFound")<{
  * assert.equal(error.exitCode, 3);
  * ```
  */
-export class WorkerCrashed extends Data.TaggedError("WorkerCrashed")<{
+export class WorkerCrashed extends Error {
+  /** Tells the error apart on the Effect face (`Effect.catchTag("WorkerCrashed", ...)`). */
+  readonly _tag = "WorkerCrashed" as const;
+
+  /** Makes the error from its fields. */
+  constructor(fields: WorkerCrashedFields) {
+    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
+    fill(this, fields);
+  }
+}
+/** The fields `WorkerCrashed` carries, beside `message` and `cause`. */
+export interface WorkerCrashed extends Readonly<Omit<WorkerCrashedFields, "message" | "cause">> {}
+
+/** The fields of `TaskTimeout`. */
+export interface TaskTimeoutFields {
+  /** What went wrong, and what to do about it. */
   readonly message: string;
-  /** Name of the worker that died. */
-  readonly worker: string;
-  /** The code it exited with, or `null` when it died of an error. */
-  readonly exitCode: number | null;
-  readonly cause?: unknown;
-}> {}
+  /** The timeout that passed, in milliseconds. */
+  readonly timeout: number;
+}
 
 /**
  * The task did not finish within its timeout; its worker was replaced.
@@ -112,11 +193,24 @@ export class WorkerCrashed extends Data.TaggedError("WorkerCrashed")<{
  * assert.equal(error.timeout, 100);
  * ```
  */
-export class TaskTimeout extends Data.TaggedError("TaskTimeout")<{
+export class TaskTimeout extends Error {
+  /** Tells the error apart on the Effect face (`Effect.catchTag("TaskTimeout", ...)`). */
+  readonly _tag = "TaskTimeout" as const;
+
+  /** Makes the error from its fields. */
+  constructor(fields: TaskTimeoutFields) {
+    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
+    fill(this, fields);
+  }
+}
+/** The fields `TaskTimeout` carries, beside `message` and `cause`. */
+export interface TaskTimeout extends Readonly<Omit<TaskTimeoutFields, "message" | "cause">> {}
+
+/** The fields of `PoolClosed`. */
+export interface PoolClosedFields {
+  /** What went wrong, and what to do about it. */
   readonly message: string;
-  /** The timeout that passed, in milliseconds. */
-  readonly timeout: number;
-}> {}
+}
 
 /**
  * The pool no longer takes work (after `close()` or `terminate()`), or it was stopped
@@ -130,9 +224,26 @@ export class TaskTimeout extends Data.TaggedError("TaskTimeout")<{
  * assert.equal(new PoolClosed({ message: "closed" })._tag, "PoolClosed");
  * ```
  */
-export class PoolClosed extends Data.TaggedError("PoolClosed")<{
+export class PoolClosed extends Error {
+  /** Tells the error apart on the Effect face (`Effect.catchTag("PoolClosed", ...)`). */
+  readonly _tag = "PoolClosed" as const;
+
+  /** Makes the error from its fields. */
+  constructor(fields: PoolClosedFields) {
+    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
+    fill(this, fields);
+  }
+}
+/** The fields `PoolClosed` carries, beside `message` and `cause`. */
+export interface PoolClosed extends Readonly<Omit<PoolClosedFields, "message" | "cause">> {}
+
+/** The fields of `WaitTimeout`. */
+export interface WaitTimeoutFields {
+  /** What went wrong, and what to do about it. */
   readonly message: string;
-}> {}
+  /** How long the caller waited, in milliseconds. */
+  readonly timeout: number;
+}
 
 /**
  * Waiting on an `AsyncResult` with a timeout ended before the result arrived, as
@@ -146,11 +257,24 @@ export class PoolClosed extends Data.TaggedError("PoolClosed")<{
  * assert.equal(new WaitTimeout({ message: "not ready", timeout: 10 }).timeout, 10);
  * ```
  */
-export class WaitTimeout extends Data.TaggedError("WaitTimeout")<{
+export class WaitTimeout extends Error {
+  /** Tells the error apart on the Effect face (`Effect.catchTag("WaitTimeout", ...)`). */
+  readonly _tag = "WaitTimeout" as const;
+
+  /** Makes the error from its fields. */
+  constructor(fields: WaitTimeoutFields) {
+    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
+    fill(this, fields);
+  }
+}
+/** The fields `WaitTimeout` carries, beside `message` and `cause`. */
+export interface WaitTimeout extends Readonly<Omit<WaitTimeoutFields, "message" | "cause">> {}
+
+/** The fields of `TaskCancelled`. */
+export interface TaskCancelledFields {
+  /** What went wrong, and what to do about it. */
   readonly message: string;
-  /** How long the caller waited, in milliseconds. */
-  readonly timeout: number;
-}> {}
+}
 
 /**
  * The caller cancelled the task (`AsyncResult.cancel()`) before it finished.
@@ -163,9 +287,18 @@ export class WaitTimeout extends Data.TaggedError("WaitTimeout")<{
  * assert.equal(new TaskCancelled({ message: "cancelled" })._tag, "TaskCancelled");
  * ```
  */
-export class TaskCancelled extends Data.TaggedError("TaskCancelled")<{
-  readonly message: string;
-}> {}
+export class TaskCancelled extends Error {
+  /** Tells the error apart on the Effect face (`Effect.catchTag("TaskCancelled", ...)`). */
+  readonly _tag = "TaskCancelled" as const;
+
+  /** Makes the error from its fields. */
+  constructor(fields: TaskCancelledFields) {
+    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
+    fill(this, fields);
+  }
+}
+/** The fields `TaskCancelled` carries, beside `message` and `cause`. */
+export interface TaskCancelled extends Readonly<Omit<TaskCancelledFields, "message" | "cause">> {}
 
 /** Any error a task submitted to a pool or process can end with. */
 export type PoolError =

@@ -125,7 +125,7 @@ export class Pool implements AsyncDisposable {
    * assert.equal(result, 81);
    * ```
    */
-  static layer(options: PoolOptions = {}): Layer.Layer<PoolService, PoolError> {
+  static layer(options: PoolOptions = {}): Layer.Layer<EffectPool, PoolError> {
     return layer(options);
   }
 

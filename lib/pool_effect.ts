@@ -114,8 +114,9 @@ export interface EffectPool {
  * await Effect.runPromise(Effect.provide(program, Pool.layer({ processes: 1 })));
  * ```
  */
-export class PoolService
-  extends Context.Service<PoolService, EffectPool>()("multiprocessing/Pool") {}
+export const PoolService: Context.Service<EffectPool, EffectPool> = Context.Service<EffectPool>(
+  "multiprocessing/Pool",
+);
 
 /** Opens a pool in the current scope; see `Pool.make`. */
 export function make(options: PoolOptions): Effect.Effect<EffectPool, PoolError, Scope.Scope> {
@@ -136,7 +137,7 @@ export function make(options: PoolOptions): Effect.Effect<EffectPool, PoolError,
 }
 
 /** A layer providing `PoolService`; see `Pool.layer`. */
-export function layer(options: PoolOptions): Layer.Layer<PoolService, PoolError> {
+export function layer(options: PoolOptions): Layer.Layer<EffectPool, PoolError> {
   return Layer.effect(PoolService, make(options));
 }
 
