@@ -37,6 +37,7 @@ export {
 export { currentProcess, parentProcess, type ProcessInfo } from "./lib/worker/identity.ts";
 export { fromModule, inline, task } from "./lib/task.ts";
 export {
+  MultiprocessingError,
   PoolClosed,
   type PoolError,
   SerializationError,

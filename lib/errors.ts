@@ -8,14 +8,35 @@
  */
 import type { WireError } from "./protocol.ts";
 
-/** Copies the fields onto the error, and sets `name` to the tag for readable output. */
-function fill(error: Error & { readonly _tag: string }, fields: object): void {
-  const { message: _message, cause: _cause, ...rest } = fields as {
-    message: string;
-    cause?: unknown;
-  };
-  Object.assign(error, rest);
-  error.name = error._tag;
+/**
+ * The parent of every error this library raises: an `Error` whose fields are copied
+ * from one object, and whose `name` is its `_tag`.
+ *
+ * @example Telling the library's errors apart from others
+ * ```ts
+ * import { MultiprocessingError, PoolClosed } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new PoolClosed({ message: "closed" });
+ * assert.ok(error instanceof MultiprocessingError);
+ * assert.equal(error.name, "PoolClosed");
+ * ```
+ */
+export abstract class MultiprocessingError extends Error {
+  /** Tells the error apart on the Effect face (`Effect.catchTag(tag, ...)`). */
+  abstract readonly _tag: string;
+
+  /** Makes the error from its fields: `message`, an optional `cause`, and the rest. */
+  constructor(fields: { readonly message: string; readonly cause?: unknown }) {
+    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
+    const { message: _message, cause: _cause, ...rest } = fields;
+    Object.assign(this, rest);
+  }
+
+  /** The tag, so printed errors read `TaskError: ...`. */
+  override get name(): string {
+    return this._tag;
+  }
 }
 
 /** The fields of `TaskError`. */
@@ -51,14 +72,13 @@ export interface TaskErrorFields {
  * assert.equal(error.remoteName, "RangeError");
  * ```
  */
-export class TaskError extends Error {
-  /** Tells the error apart on the Effect face (`Effect.catchTag("TaskError", ...)`). */
+export class TaskError extends MultiprocessingError {
+  /** Tells the error apart on the Effect face. */
   readonly _tag = "TaskError" as const;
 
   /** Makes the error from its fields. */
   constructor(fields: TaskErrorFields) {
-    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
-    fill(this, fields);
+    super(fields);
   }
 }
 /** The fields `TaskError` carries, beside `message` and `cause`. */
@@ -85,14 +105,13 @@ export interface SerializationErrorFields {
  * assert.equal(error._tag, "SerializationError");
  * ```
  */
-export class SerializationError extends Error {
-  /** Tells the error apart on the Effect face (`Effect.catchTag("SerializationError", ...)`). */
+export class SerializationError extends MultiprocessingError {
+  /** Tells the error apart on the Effect face. */
   readonly _tag = "SerializationError" as const;
 
   /** Makes the error from its fields. */
   constructor(fields: SerializationErrorFields) {
-    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
-    fill(this, fields);
+    super(fields);
   }
 }
 /** The fields `SerializationError` carries, beside `message` and `cause`. */
@@ -122,14 +141,13 @@ export interface TaskNotFoundFields {
  * assert.equal(error.task, "square");
  * ```
  */
-export class TaskNotFound extends Error {
-  /** Tells the error apart on the Effect face (`Effect.catchTag("TaskNotFound", ...)`). */
+export class TaskNotFound extends MultiprocessingError {
+  /** Tells the error apart on the Effect face. */
   readonly _tag = "TaskNotFound" as const;
 
   /** Makes the error from its fields. */
   constructor(fields: TaskNotFoundFields) {
-    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
-    fill(this, fields);
+    super(fields);
   }
 }
 /** The fields `TaskNotFound` carries, beside `message` and `cause`. */
@@ -160,14 +178,13 @@ export interface WorkerCrashedFields {
  * assert.equal(error.exitCode, 3);
  * ```
  */
-export class WorkerCrashed extends Error {
-  /** Tells the error apart on the Effect face (`Effect.catchTag("WorkerCrashed", ...)`). */
+export class WorkerCrashed extends MultiprocessingError {
+  /** Tells the error apart on the Effect face. */
   readonly _tag = "WorkerCrashed" as const;
 
   /** Makes the error from its fields. */
   constructor(fields: WorkerCrashedFields) {
-    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
-    fill(this, fields);
+    super(fields);
   }
 }
 /** The fields `WorkerCrashed` carries, beside `message` and `cause`. */
@@ -193,14 +210,13 @@ export interface TaskTimeoutFields {
  * assert.equal(error.timeout, 100);
  * ```
  */
-export class TaskTimeout extends Error {
-  /** Tells the error apart on the Effect face (`Effect.catchTag("TaskTimeout", ...)`). */
+export class TaskTimeout extends MultiprocessingError {
+  /** Tells the error apart on the Effect face. */
   readonly _tag = "TaskTimeout" as const;
 
   /** Makes the error from its fields. */
   constructor(fields: TaskTimeoutFields) {
-    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
-    fill(this, fields);
+    super(fields);
   }
 }
 /** The fields `TaskTimeout` carries, beside `message` and `cause`. */
@@ -224,14 +240,13 @@ export interface PoolClosedFields {
  * assert.equal(new PoolClosed({ message: "closed" })._tag, "PoolClosed");
  * ```
  */
-export class PoolClosed extends Error {
-  /** Tells the error apart on the Effect face (`Effect.catchTag("PoolClosed", ...)`). */
+export class PoolClosed extends MultiprocessingError {
+  /** Tells the error apart on the Effect face. */
   readonly _tag = "PoolClosed" as const;
 
   /** Makes the error from its fields. */
   constructor(fields: PoolClosedFields) {
-    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
-    fill(this, fields);
+    super(fields);
   }
 }
 /** The fields `PoolClosed` carries, beside `message` and `cause`. */
@@ -257,14 +272,13 @@ export interface WaitTimeoutFields {
  * assert.equal(new WaitTimeout({ message: "not ready", timeout: 10 }).timeout, 10);
  * ```
  */
-export class WaitTimeout extends Error {
-  /** Tells the error apart on the Effect face (`Effect.catchTag("WaitTimeout", ...)`). */
+export class WaitTimeout extends MultiprocessingError {
+  /** Tells the error apart on the Effect face. */
   readonly _tag = "WaitTimeout" as const;
 
   /** Makes the error from its fields. */
   constructor(fields: WaitTimeoutFields) {
-    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
-    fill(this, fields);
+    super(fields);
   }
 }
 /** The fields `WaitTimeout` carries, beside `message` and `cause`. */
@@ -287,14 +301,13 @@ export interface TaskCancelledFields {
  * assert.equal(new TaskCancelled({ message: "cancelled" })._tag, "TaskCancelled");
  * ```
  */
-export class TaskCancelled extends Error {
-  /** Tells the error apart on the Effect face (`Effect.catchTag("TaskCancelled", ...)`). */
+export class TaskCancelled extends MultiprocessingError {
+  /** Tells the error apart on the Effect face. */
   readonly _tag = "TaskCancelled" as const;
 
   /** Makes the error from its fields. */
   constructor(fields: TaskCancelledFields) {
-    super(fields.message, "cause" in fields ? { cause: fields.cause } : undefined);
-    fill(this, fields);
+    super(fields);
   }
 }
 /** The fields `TaskCancelled` carries, beside `message` and `cause`. */
