@@ -23,7 +23,7 @@
 export { Pool } from "./lib/pool.ts";
 export type { ArgOf, ResultOf, TaskFunction } from "./lib/types.ts";
 export { type EffectMapOptions, type EffectPool, PoolService } from "./lib/pool_effect.ts";
-export type { ApplyOptions, MapOptions, PoolOptions } from "./lib/pool_options.ts";
+export type { ApplyOptions, FaultOptions, MapOptions, PoolOptions } from "./lib/pool_options.ts";
 export type { PoolStats } from "./lib/engine.ts";
 export type { Settled } from "./lib/jobs.ts";
 export { AsyncResult, type AsyncResultCallbacks } from "./lib/async_result.ts";
@@ -35,6 +35,8 @@ export {
   type ProcessOptions,
 } from "./lib/process.ts";
 export { currentProcess, parentProcess, type ProcessInfo } from "./lib/worker/identity.ts";
+export { cancelled, taskSignal } from "./lib/worker/task_context.ts";
+export type { Permissions, PermissionSet, PermissionValue } from "./lib/permissions.ts";
 export { fromModule, inline, task } from "./lib/task.ts";
 export {
   MultiprocessingError,

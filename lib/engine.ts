@@ -14,10 +14,14 @@ import {
   type PoolError,
   SerializationError,
   TaskError,
+  TaskTimeout,
   WorkerCrashed,
 } from "./errors.ts";
+import type { Permissions } from "./permissions.ts";
+import { encodeItems } from "./worker/ipc/wire.ts";
 import { nextPid } from "./pids.ts";
 import {
+  CANCEL,
   CANCEL_SLOTS,
   CANCELLED,
   DEFINE,
@@ -53,7 +57,18 @@ export interface Job {
   readonly spread: boolean;
   readonly settle: boolean;
   readonly sink: JobSink;
+  readonly faults: JobFaults;
   cancelled: boolean;
+}
+
+/** How a job reacts to slow or failing chunks. */
+export interface JobFaults {
+  /** Milliseconds a chunk may run before it fails with `TaskTimeout`, or null. */
+  readonly timeout: number | null;
+  /** Times a chunk is run again after `WorkerCrashed` or `TaskTimeout`. */
+  readonly retries: number;
+  /** Also run a chunk again when its task threw. */
+  readonly retryTaskErrors: boolean;
 }
 
 /** A slice of a job's input, sent to a worker as one message. */
@@ -62,6 +77,8 @@ export interface Chunk {
   /** Position of the chunk within its job. */
   readonly seq: number;
   readonly items: readonly unknown[];
+  /** Runs so far that ended in a retryable failure. */
+  attempts?: number;
 }
 
 /** How the engine is configured. */
@@ -79,6 +96,10 @@ export interface EngineOptions {
   readonly quickChunkMs: number;
   /** How long a cancelled chunk may keep running before its worker is replaced. */
   readonly cancelGrace: number;
+  /** What the workers may do. */
+  readonly permissions: Permissions;
+  /** Defaults for each call's fault handling. */
+  readonly faults: JobFaults;
 }
 
 /** Counters a user may read at any time. */
@@ -91,8 +112,14 @@ export interface PoolStats {
   readonly running: number;
   /** Chunks answered since the pool opened. */
   readonly completed: number;
-  /** Workers replaced after a crash, a cancellation or `maxTasksPerChild`. */
+  /** Workers replaced after a crash, a timeout, a cancellation or `maxTasksPerChild`. */
   readonly replaced: number;
+  /**
+   * Workers dropped from the pool (timed out, cancelled, terminated) whose thread is
+   * still busy in synchronous code: Deno cannot stop them, so they run until that code
+   * returns, and the program cannot exit before.
+   */
+  readonly stuck: number;
 }
 
 interface Slot {
@@ -103,12 +130,15 @@ interface Slot {
   /** Chunks sent and not answered, oldest (the running one) first. */
   readonly inflight: Chunk[];
   readonly inflightIds: number[];
+  /** Shared with the worker: [0] is 1 while a task runs synchronously. */
+  readonly busy: Int32Array;
   ready: boolean;
   /** When the worker last answered (or was sent work while idle): the running chunk's start. */
   since: number;
   sent: number;
   answered: number;
   graceTimer: ReturnType<typeof setTimeout> | undefined;
+  deadlineTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 type Phase = "opening" | "open" | "closed" | "terminated";
@@ -123,6 +153,8 @@ export class Engine {
   readonly #cancelBits = new SharedArrayBuffer(CANCEL_SLOTS / 8);
   readonly #cancelView = new Int32Array(this.#cancelBits);
   readonly #drainWaiters: Array<() => void> = [];
+  /** Dropped workers that may still be running synchronous code. */
+  readonly #dropped = new Set<Int32Array>();
   #phase: Phase = "opening";
   #opened: ((error: PoolError | null) => void) | null = null;
   #broken: PoolError | null = null;
@@ -154,7 +186,21 @@ export class Engine {
       running,
       completed: this.#completed,
       replaced: this.#replaced,
+      stuck: this.stuck,
     };
+  }
+
+  /** Dropped workers still busy in synchronous code (see `PoolStats.stuck`). */
+  get stuck(): number {
+    for (const busy of this.#dropped) {
+      if (Atomics.load(busy, 0) === 0) this.#dropped.delete(busy);
+    }
+    return this.#dropped.size;
+  }
+
+  /** The pool-wide fault defaults, for calls that set none. */
+  get faults(): JobFaults {
+    return this.#options.faults;
   }
 
   /** Number of worker processes the pool keeps. */
@@ -175,10 +221,17 @@ export class Engine {
   }
 
   /** Creates a job; its chunks are added with `submit`. */
-  createJob(ref: TaskRef, task: string, spread: boolean, settle: boolean, sink: JobSink): Job {
+  createJob(
+    ref: TaskRef,
+    task: string,
+    spread: boolean,
+    settle: boolean,
+    sink: JobSink,
+    faults: JobFaults = this.#options.faults,
+  ): Job {
     const id = ++this.#jobNumber;
     setCancelled(this.#cancelView, id, false);
-    return { id, fnId: this.#fnId(ref), task, spread, settle, sink, cancelled: false };
+    return { id, fnId: this.#fnId(ref), task, spread, settle, sink, faults, cancelled: false };
   }
 
   /** Queues a chunk of a job and starts it as soon as a worker is free. */
@@ -201,7 +254,9 @@ export class Engine {
     job.cancelled = true;
     setCancelled(this.#cancelView, job.id, true);
     for (const slot of this.#slots) {
-      if (slot.inflight.some((chunk) => chunk.job === job) && slot.graceTimer === undefined) {
+      if (!slot.inflight.some((chunk) => chunk.job === job)) continue;
+      slot.channel.post([CANCEL, job.id]);
+      if (slot.graceTimer === undefined) {
         slot.graceTimer = setTimeout(() => {
           slot.graceTimer = undefined;
           const head = slot.inflight[0];
@@ -227,8 +282,7 @@ export class Engine {
     });
     const pending: Chunk[] = this.#queue.drain();
     for (const slot of this.#slots) {
-      clearTimeout(slot.graceTimer);
-      slot.channel.terminate();
+      this.#drop(slot);
       pending.push(...slot.inflight);
     }
     this.#slots.clear();
@@ -269,21 +323,24 @@ export class Engine {
       known: new Set(),
       inflight: [],
       inflightIds: [],
+      busy: new Int32Array(new SharedArrayBuffer(4)),
       ready: false,
       since: 0,
       sent: 0,
       answered: 0,
       graceTimer: undefined,
+      deadlineTimer: undefined,
     };
     (slot as { channel: WorkerChannel }).channel = startWebWorker(name, {
       message: (message) => this.#receive(slot, message),
       ended: (end) => this.#ended(slot, end),
-    });
+    }, this.#options.permissions);
     this.#slots.add(slot);
     slot.channel.post([INIT, {
       self: { name, pid },
       parent: { name: currentProcess().name, pid: currentProcess().pid },
       cancelBits: this.#cancelBits,
+      busy: slot.busy.buffer as SharedArrayBuffer,
       initializer: this.#options.initializer,
       initargs: this.#options.initargs,
     }]);
@@ -303,6 +360,11 @@ export class Engine {
       }
       case DONE: {
         const chunk = this.#answered(slot, message[1]);
+        if (
+          chunk && message[3] !== null && chunk.job.faults.retryTaskErrors && this.#retry(chunk)
+        ) {
+          break;
+        }
         if (chunk && !chunk.job.cancelled) {
           const wireErrors = message[3];
           const errors = wireErrors === null
@@ -345,6 +407,7 @@ export class Engine {
       clearTimeout(slot.graceTimer);
       slot.graceTimer = undefined;
     }
+    this.#armDeadline(slot);
     const max = this.#options.maxTasksPerChild;
     if (max !== null && slot.answered >= max && slot.inflight.length === 0) {
       this.#replace(slot, null);
@@ -381,17 +444,17 @@ export class Engine {
 
   /**
    * Drops a worker and starts another in its place. The chunk it was running fails with
-   * `crash` (when given); chunks sent to it but not started go back to the queue's front.
+   * `failure` (when given, and unless it has retries left); chunks sent to it but not
+   * started go back to the queue's front.
    */
-  #replace(slot: Slot, crash: WorkerCrashed | null): void {
+  #replace(slot: Slot, failure: WorkerCrashed | TaskTimeout | null): void {
     this.#slots.delete(slot);
-    clearTimeout(slot.graceTimer);
-    slot.channel.terminate();
+    this.#drop(slot);
     const [running, ...waiting] = slot.inflight;
     for (let i = waiting.length - 1; i >= 0; i--) this.#queue.unshift(waiting[i]!);
     if (running && !running.job.cancelled) {
-      if (crash) running.job.sink.failed(running, crash);
-      else this.#queue.unshift(running);
+      if (failure === null) this.#queue.unshift(running);
+      else if (!this.#retry(running)) running.job.sink.failed(running, failure);
     }
     if (this.#phase !== "terminated") {
       this.#replaced++;
@@ -400,9 +463,47 @@ export class Engine {
     this.#pump();
   }
 
+  /** Puts a failed chunk back at the queue's front if its job allows another run. */
+  #retry(chunk: Chunk): boolean {
+    const attempts = chunk.attempts ?? 0;
+    if (chunk.job.cancelled || attempts >= chunk.job.faults.retries) return false;
+    chunk.attempts = attempts + 1;
+    this.#queue.unshift(chunk);
+    return true;
+  }
+
+  /** Stops a worker's timers and the worker; remembers it if it is still busy. */
+  #drop(slot: Slot): void {
+    clearTimeout(slot.graceTimer);
+    clearTimeout(slot.deadlineTimer);
+    slot.channel.terminate();
+    if (Atomics.load(slot.busy, 0) === 1) this.#dropped.add(slot.busy);
+  }
+
+  /** Starts the timeout of the chunk now running on `slot`, if its job has one. */
+  #armDeadline(slot: Slot): void {
+    clearTimeout(slot.deadlineTimer);
+    slot.deadlineTimer = undefined;
+    const running = slot.inflight[0];
+    const timeout = running?.job.faults.timeout ?? null;
+    if (running === undefined || timeout === null) return;
+    slot.deadlineTimer = setTimeout(() => {
+      slot.deadlineTimer = undefined;
+      if (slot.inflight[0] !== running || !this.#slots.has(slot)) return;
+      this.#replace(
+        slot,
+        new TaskTimeout({
+          message: `'${running.job.task}' did not finish within ${timeout} ms; ` +
+            `worker ${slot.name} was replaced`,
+          timeout,
+        }),
+      );
+    }, timeout);
+  }
+
   #initFailed(slot: Slot, error: PoolError): void {
     this.#slots.delete(slot);
-    slot.channel.terminate();
+    this.#drop(slot);
     const initError = error instanceof TaskError || error instanceof WorkerCrashed
       ? error
       : new TaskError({ message: error.message, remoteName: error._tag, isError: true });
@@ -466,15 +567,23 @@ export class Engine {
     }
     const chunkId = ++this.#chunkNumber;
     try {
-      slot.channel.post([RUN, chunkId, job.fnId, job.id, chunk.items, job.spread, job.settle]);
+      const encoded = encodeItems(chunk.items, job.spread);
+      const items = encoded?.items ?? (chunk.items as unknown[]);
+      slot.channel.post(
+        [RUN, chunkId, job.fnId, job.id, items, job.spread, job.settle, encoded !== null],
+        encoded?.transfer,
+      );
     } catch (error) {
       job.sink.failed(chunk, unsendable(chunk, error));
       return;
     }
-    if (slot.inflight.length === 0) slot.since = performance.now();
     slot.inflight.push(chunk);
     slot.inflightIds.push(chunkId);
     slot.sent++;
+    if (slot.inflight.length === 1) {
+      slot.since = performance.now();
+      this.#armDeadline(slot);
+    }
   }
 
   #checkDrained(): void {
@@ -482,10 +591,7 @@ export class Engine {
     if (this.#phase !== "closed" && this.#phase !== "terminated") return;
     if (this.#queue.size > 0) return;
     for (const slot of this.#slots) if (slot.inflight.length > 0) return;
-    for (const slot of this.#slots) {
-      clearTimeout(slot.graceTimer);
-      slot.channel.terminate();
-    }
+    for (const slot of this.#slots) this.#drop(slot);
     this.#slots.clear();
     if (this.#phase === "closed") this.#phase = "terminated";
     for (const drained of this.#drainWaiters.splice(0)) drained();

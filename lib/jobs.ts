@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Engine, Job } from "./engine.ts";
+import type { Engine, Job, JobFaults } from "./engine.ts";
 import type { PoolError } from "./errors.ts";
 import type { TaskRef } from "./protocol.ts";
 
@@ -21,6 +21,8 @@ export interface JobSpec {
   readonly task: string;
   /** Each item is an argument list (`starmap`, `apply`) rather than one argument. */
   readonly spread: boolean;
+  /** Timeout and retries of the call. */
+  readonly faults: JobFaults;
 }
 
 /** Ends a `map`: called exactly once. */
@@ -96,7 +98,7 @@ export function startMap(
       }
       chunkDone();
     },
-  });
+  }, spec.faults);
   for (let seq = 0; seq * chunksize < items.length && !finished; seq++) {
     engine.submit({ job, seq, items: items.slice(seq * chunksize, (seq + 1) * chunksize) });
   }
@@ -157,7 +159,7 @@ export class ImapIterator implements AsyncIterableIterator<unknown> {
         });
       },
       failed: (chunk, error) => this.#answer(chunk.seq, { values: [], end: 0, error }),
-    });
+    }, spec.faults);
   }
 
   [Symbol.asyncIterator](): this {

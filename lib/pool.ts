@@ -24,6 +24,7 @@ import { type EffectPool, layer, make, PoolService } from "./pool_effect.ts";
 import {
   type ApplyOptions,
   engineOptions,
+  type FaultOptions,
   type MapOptions,
   type PoolOptions,
 } from "./pool_options.ts";
@@ -195,7 +196,7 @@ export class Pool implements AsyncDisposable {
     options: ApplyOptions = {},
   ): Promise<ResultOf<F>> {
     return this.#promise<ResultOf<F>>(options.signal, (settle) => {
-      const spec = jobSpec(fn, true);
+      const spec = jobSpec(this.#engine, fn, true, options, "apply");
       return startApplyCall(
         this.#engine,
         spec,
@@ -210,11 +211,11 @@ export class Pool implements AsyncDisposable {
   applyAsync<F extends TaskFunction>(
     fn: F,
     args: Parameters<F>,
-    callbacks: AsyncResultCallbacks<ResultOf<F>> = {},
+    options: AsyncResultCallbacks<ResultOf<F>> & FaultOptions = {},
   ): AsyncResult<ResultOf<F>> {
-    const result = new AsyncResult<ResultOf<F>>(callbacks);
+    const result = new AsyncResult<ResultOf<F>>(options);
     this.#handle(result, () => {
-      const spec = jobSpec(fn, true);
+      const spec = jobSpec(this.#engine, fn, true, options, "applyAsync");
       return startApplyCall(
         this.#engine,
         spec,
@@ -310,7 +311,7 @@ export class Pool implements AsyncDisposable {
     return this.#promise<T>(options.signal, (settleWith) => {
       checkCallChunksize(method, options.chunksize);
       checkIterable(method, input, false);
-      const spec = jobSpec(fn, spread);
+      const spec = jobSpec(this.#engine, fn, spread, options, method);
       return startMapCall(
         this.#engine,
         spec,
@@ -334,7 +335,7 @@ export class Pool implements AsyncDisposable {
     this.#handle(result, () => {
       checkCallChunksize(method, options.chunksize);
       checkIterable(method, input, false);
-      const spec = jobSpec(fn, spread);
+      const spec = jobSpec(this.#engine, fn, spread, options, method);
       return startMapCall(
         this.#engine,
         spec,
@@ -357,7 +358,13 @@ export class Pool implements AsyncDisposable {
   ): AsyncIterableIterator<T> {
     checkCallChunksize(method, options.chunksize);
     checkIterable(method, input, true);
-    const iterator = imapCall(this.#engine, jobSpec(fn, false), input, options.chunksize, ordered);
+    const iterator = imapCall(
+      this.#engine,
+      jobSpec(this.#engine, fn, false, options, method),
+      input,
+      options.chunksize,
+      ordered,
+    );
     const { signal } = options;
     if (signal === undefined) return iterator as AsyncIterableIterator<T>;
     return abortable(iterator, signal) as AsyncIterableIterator<T>;

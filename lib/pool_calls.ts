@@ -15,12 +15,22 @@ import {
   type MapCallback,
   startMap,
 } from "./jobs.ts";
-import { checkChunksize, imapInFlight } from "./pool_options.ts";
+import { checkChunksize, type FaultOptions, faultsOf, imapInFlight } from "./pool_options.ts";
 import { callerModule, taskName, taskRef } from "./task.ts";
 
-/** Finds `fn`'s reference; throws `TaskNotFound` (a pool error) when it has none. */
-export function jobSpec(fn: TaskFunction, spread: boolean): JobSpec {
-  return { ref: taskRef(fn, callerModule), task: taskName(fn), spread };
+/**
+ * Finds `fn`'s reference and checks the call's fault options; throws `TaskNotFound`
+ * (a pool error) when `fn` has no reference, `RangeError` for a bad option.
+ */
+export function jobSpec(
+  engine: Engine,
+  fn: TaskFunction,
+  spread: boolean,
+  options: FaultOptions,
+  method: string,
+): JobSpec {
+  const faults = faultsOf(`call ${method}()`, options, engine.faults);
+  return { ref: taskRef(fn, callerModule), task: taskName(fn), spread, faults };
 }
 
 /** A started call: how to cancel it. `null` when nothing was left to run. */

@@ -30,10 +30,10 @@ import {
   type Started,
   startMapCall,
 } from "./pool_calls.ts";
-import { engineOptions, type PoolOptions } from "./pool_options.ts";
+import { engineOptions, type FaultOptions, type PoolOptions } from "./pool_options.ts";
 
 /** Options of the Effect face's map-like calls (cancellation is interruption). */
-export interface EffectMapOptions {
+export interface EffectMapOptions extends FaultOptions {
   /** Items per message to a worker; see `Pool.map`. */
   readonly chunksize?: number;
 }
@@ -72,12 +72,16 @@ export interface EffectPool {
     options?: EffectMapOptions,
   ): Effect.Effect<Settled<ResultOf<F>>[], PoolError>;
   /** `fn(...args)` in a worker. */
-  apply<F extends TaskFunction>(fn: F, args: Parameters<F>): Effect.Effect<ResultOf<F>, PoolError>;
+  apply<F extends TaskFunction>(
+    fn: F,
+    args: Parameters<F>,
+    options?: FaultOptions,
+  ): Effect.Effect<ResultOf<F>, PoolError>;
   /** Submits `fn(...args)` and gives a handle at once (its `effect` awaits it). */
   applyAsync<F extends TaskFunction>(
     fn: F,
     args: Parameters<F>,
-    callbacks?: AsyncResultCallbacks<ResultOf<F>>,
+    options?: AsyncResultCallbacks<ResultOf<F>> & FaultOptions,
   ): Effect.Effect<AsyncResult<ResultOf<F>>>;
   /** Lazy, ordered results over any (async) iterable, as a Stream. */
   imap<F extends TaskFunction>(
@@ -151,7 +155,7 @@ function effectPool(engine: Engine): EffectPool {
     settle: boolean,
   ): Effect.Effect<T, PoolError> => {
     // Found now, on the caller's stack; the Effect runs later, from elsewhere.
-    const spec = specOrFailure(fn, spread);
+    const spec = specOrFailure(engine, fn, spread, options, method);
     return Effect.suspend(() => {
       if (!("ref" in spec)) return spec.failure;
       checkCallChunksize(method, options.chunksize);
@@ -178,7 +182,7 @@ function effectPool(engine: Engine): EffectPool {
     options: EffectMapOptions,
     ordered: boolean,
   ): Stream.Stream<T, PoolError> => {
-    const spec = specOrFailure(fn, false);
+    const spec = specOrFailure(engine, fn, false, options, method);
     if (!("ref" in spec)) return Stream.fromEffect(spec.failure);
     return Stream.suspend(() => {
       checkCallChunksize(method, options.chunksize);
@@ -197,8 +201,8 @@ function effectPool(engine: Engine): EffectPool {
     mapSettled: (fn, input, options = {}) => mapLike("mapSettled", fn, input, options, false, true),
     starmapSettled: (fn, input, options = {}) =>
       mapLike("starmapSettled", fn, input, options, true, true),
-    apply: <F extends TaskFunction>(fn: F, args: Parameters<F>) => {
-      const spec = specOrFailure(fn, true);
+    apply: <F extends TaskFunction>(fn: F, args: Parameters<F>, options: FaultOptions = {}) => {
+      const spec = specOrFailure(engine, fn, true, options, "apply");
       return Effect.suspend(() => {
         if (!("ref" in spec)) return spec.failure;
         return running<ResultOf<F>>(
@@ -216,11 +220,11 @@ function effectPool(engine: Engine): EffectPool {
     applyAsync: <F extends TaskFunction>(
       fn: F,
       args: Parameters<F>,
-      callbacks: AsyncResultCallbacks<ResultOf<F>> = {},
+      options: AsyncResultCallbacks<ResultOf<F>> & FaultOptions = {},
     ) => {
-      const spec = specOrFailure(fn, true);
+      const spec = specOrFailure(engine, fn, true, options, "applyAsync");
       return Effect.sync(() => {
-        const result = new AsyncResult<ResultOf<F>>(callbacks);
+        const result = new AsyncResult<ResultOf<F>>(options);
         if (!("ref" in spec)) {
           Effect.runPromise(spec.failure).catch((error) => result.reject(error));
           return result;
@@ -266,9 +270,15 @@ type SpecOrFailure = ReturnType<typeof jobSpec> | {
   readonly failure: Effect.Effect<never, PoolError>;
 };
 
-function specOrFailure(fn: TaskFunction, spread: boolean): SpecOrFailure {
+function specOrFailure(
+  engine: Engine,
+  fn: TaskFunction,
+  spread: boolean,
+  options: FaultOptions,
+  method: string,
+): SpecOrFailure {
   try {
-    return jobSpec(fn, spread);
+    return jobSpec(engine, fn, spread, options, method);
   } catch (error) {
     return { failure: error instanceof TaskNotFound ? Effect.fail(error) : Effect.die(error) };
   }

@@ -4,8 +4,9 @@
  *
  * @module
  */
+import type { Permissions } from "./permissions.ts";
 import type { TaskFunction } from "./types.ts";
-import type { EngineOptions } from "./engine.ts";
+import type { EngineOptions, JobFaults } from "./engine.ts";
 import { callerModule, taskRef } from "./task.ts";
 
 /** How a pool is opened. */
@@ -20,10 +21,29 @@ export interface PoolOptions {
   readonly maxTasksPerChild?: number;
   /** Prefix of the workers' names (`PoolWorker-1`, ...). @default {"PoolWorker"} */
   readonly name?: string;
+  /** What the workers may do. @default {"inherit"} */
+  readonly permissions?: Permissions;
+  /** Default for every call's `timeout` (see `FaultOptions`). @default {undefined} (none) */
+  readonly timeout?: number;
+  /** Default for every call's `retries` (see `FaultOptions`). @default {0} */
+  readonly retries?: number;
+}
+
+/** How a call reacts to slow or failing work: on the pool as defaults, or per call. */
+export interface FaultOptions {
+  /**
+   * Milliseconds a chunk may run (for `apply`, the call; with `chunksize: 1`, each
+   * item). Past it the chunk fails with `TaskTimeout` and its worker is replaced.
+   */
+  readonly timeout?: number;
+  /** Times a chunk that failed with `WorkerCrashed` or `TaskTimeout` is run again. */
+  readonly retries?: number;
+  /** Also retry chunks whose task threw (`TaskError`). @default {false} */
+  readonly retryTaskErrors?: boolean;
 }
 
 /** Options of `map`, `starmap`, `imap` and their variants. */
-export interface MapOptions {
+export interface MapOptions extends FaultOptions {
   /**
    * Items per message to a worker. `map` defaults to Python's
    * `ceil(n / (4 * processes))`; `imap` defaults to 1, as Python's does.
@@ -34,7 +54,7 @@ export interface MapOptions {
 }
 
 /** Options of `apply`. */
-export interface ApplyOptions {
+export interface ApplyOptions extends FaultOptions {
   /** Cancels the call (Promise face). */
   readonly signal?: AbortSignal;
 }
@@ -83,10 +103,31 @@ export function engineOptions(options: PoolOptions): EngineOptions {
     initializer: options.initializer ? taskRef(options.initializer, callerModule) : null,
     initargs: options.initargs ?? [],
     maxTasksPerChild: options.maxTasksPerChild ?? null,
+    permissions: options.permissions ?? "inherit",
+    faults: faultsOf("open pool", options, NO_FAULT_HANDLING),
     depth: PIPELINE_DEPTH,
     quickDepth: QUICK_PIPELINE_DEPTH,
     quickChunkMs: QUICK_CHUNK_MS,
     cancelGrace: CANCEL_GRACE_MS,
+  };
+}
+
+const NO_FAULT_HANDLING: JobFaults = { timeout: null, retries: 0, retryTaskErrors: false };
+
+/** Checks a call's fault options and fills the rest from the pool's defaults. */
+export function faultsOf(action: string, options: FaultOptions, defaults: JobFaults): JobFaults {
+  if (options.timeout !== undefined) positiveNumber(action, "timeout", options.timeout);
+  if (options.retries !== undefined) nonNegativeInteger(action, "retries", options.retries);
+  if (
+    options.timeout === undefined && options.retries === undefined &&
+    options.retryTaskErrors === undefined
+  ) {
+    return defaults;
+  }
+  return {
+    timeout: options.timeout ?? defaults.timeout,
+    retries: options.retries ?? defaults.retries,
+    retryTaskErrors: options.retryTaskErrors ?? defaults.retryTaskErrors,
   };
 }
 
@@ -104,6 +145,26 @@ function positiveInteger(action: string, option: string, value: unknown): void {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
     throw new RangeError(
       `Cannot ${action} as '${option}' must be a positive integer: current value is ${
+        describe(value)
+      }`,
+    );
+  }
+}
+
+function positiveNumber(action: string, option: string, value: unknown): void {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(
+      `Cannot ${action} as '${option}' must be a positive number of milliseconds: current value is ${
+        describe(value)
+      }`,
+    );
+  }
+}
+
+function nonNegativeInteger(action: string, option: string, value: unknown): void {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new RangeError(
+      `Cannot ${action} as '${option}' must be a whole number, 0 or more: current value is ${
         describe(value)
       }`,
     );

@@ -25,6 +25,8 @@ import {
   RUN,
   type TaskRef,
 } from "./protocol.ts";
+import type { Permissions } from "./permissions.ts";
+import { encodeItems } from "./worker/ipc/wire.ts";
 import { callerModule, taskName, taskRef } from "./task.ts";
 import { currentProcess } from "./worker/identity.ts";
 
@@ -36,6 +38,8 @@ export interface ProcessOptions<F extends TaskFunction> {
   readonly args?: Parameters<F>;
   /** The process's name. @default {"Process-N"}, numbered from 1 as Python does. */
   readonly name?: string;
+  /** What the process may do. @default {"inherit"} */
+  readonly permissions?: Permissions;
 }
 
 /** What ends a process's `join()` with an error. */
@@ -73,6 +77,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
   readonly #ref: TaskRef | TaskNotFound;
   readonly #task: string;
   readonly #args: Parameters<F> | readonly unknown[];
+  readonly #permissions: Permissions;
   #pid: number | null = null;
   #exitCode: number | null = null;
   #channel: WorkerChannel | null = null;
@@ -101,6 +106,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     this.name = options.name ?? `Process-${created}`;
     this.#task = taskName(options.target);
     this.#args = options.args ?? [];
+    this.#permissions = options.permissions ?? "inherit";
     try {
       // Found now, while the caller's module is on the stack.
       this.#ref = taskRef(options.target, callerModule);
@@ -179,8 +185,11 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     }
     const ref = this.#ref;
     if (!("kind" in ref)) return Promise.reject(ref);
+    // Communication objects cross by transfer, checked when posted; the rest is checked
+    // here, before any worker starts.
+    const encoded = encodeItems([this.#args], true);
     try {
-      structuredClone(this.#args);
+      if (encoded === null) structuredClone(this.#args);
     } catch (error) {
       return Promise.reject(
         new SerializationError({
@@ -190,6 +199,15 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
           cause: error,
         }),
       );
+    }
+    let channel: WorkerChannel;
+    try {
+      channel = startWebWorker(this.name, {
+        message: (message) => this.#receive(message),
+        ended: (end) => this.#ended(end),
+      }, this.#permissions);
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.#pid = nextPid();
     this.#outcome = new Promise((resolve, reject) => {
@@ -203,21 +221,21 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
       };
     });
     this.#outcome.catch(() => {});
-    const channel = startWebWorker(this.name, {
-      message: (message) => this.#receive(message),
-      ended: (end) => this.#ended(end),
-    });
     this.#channel = channel;
     active.add(this as unknown as Process<TaskFunction>);
     channel.post([INIT, {
       self: { name: this.name, pid: this.#pid },
       parent: { name: currentProcess().name, pid: currentProcess().pid },
       cancelBits: null,
+      busy: null,
       initializer: null,
       initargs: [],
     }]);
     channel.post([DEFINE, 1, ref]);
-    channel.post([RUN, 1, 1, 1, [this.#args], true, false]);
+    channel.post(
+      [RUN, 1, 1, 1, encoded?.items ?? [this.#args], true, false, encoded !== null],
+      encoded?.transfer,
+    );
     return Promise.resolve();
   }
 

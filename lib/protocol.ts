@@ -54,8 +54,10 @@ export interface ProcessIdentity {
 export interface InitData {
   readonly self: ProcessIdentity;
   readonly parent: ProcessIdentity;
-  /** Bitmap of cancelled job ids, shared with the main side (see `cancelBit`). */
+  /** Bitmap of cancelled job ids, shared with the main side (see `isCancelled`). */
   readonly cancelBits: SharedArrayBuffer | null;
+  /** One Int32 the runtime sets to 1 while a task runs synchronously, 0 otherwise. */
+  readonly busy: SharedArrayBuffer | null;
   readonly initializer: TaskRef | null;
   readonly initargs: readonly unknown[];
 }
@@ -69,23 +71,29 @@ export const RUN = 2;
 export type InitMessage = readonly [typeof INIT, InitData];
 /** `[DEFINE, fnId, ref]`: sent once per worker before the first chunk using `fnId`. */
 export type DefineMessage = readonly [typeof DEFINE, number, TaskRef];
+export const CANCEL = 3;
+
 /**
- * `[RUN, chunkId, fnId, jobId, items, spread, settle]`: call the function on each item.
- * With `spread`, each item is an argument list; otherwise it is the single argument.
- * With `settle`, every item runs and its error is reported; otherwise the chunk stops
- * at its first error.
+ * `[RUN, chunkId, fnId, jobId, items, spread, settle, encoded]`: call the function on
+ * each item. With `spread`, each item is an argument list; otherwise it is the single
+ * argument. With `settle`, every item runs and its error is reported; otherwise the
+ * chunk stops at its first error. With `encoded`, some arguments are communication
+ * objects to revive (`lib/worker/ipc/wire.ts`).
  */
 export type RunMessage = readonly [
   typeof RUN,
   number,
   number,
   number,
-  readonly unknown[],
+  unknown[],
+  boolean,
   boolean,
   boolean,
 ];
+/** `[CANCEL, jobId]`: aborts the `taskSignal()` of the job's running async task. */
+export type CancelMessage = readonly [typeof CANCEL, number];
 /** Any message the main side sends to a worker. */
-export type ToWorker = InitMessage | DefineMessage | RunMessage;
+export type ToWorker = InitMessage | DefineMessage | RunMessage | CancelMessage;
 
 // Worker -> main
 export const READY = 0;

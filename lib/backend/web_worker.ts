@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Permissions } from "../permissions.ts";
 import { CRASHED, EXITING, type FromWorker, type ToWorker, type WireError } from "../protocol.ts";
 
 const ENTRY = new URL("../worker/entry.ts", import.meta.url).href;
@@ -43,8 +44,15 @@ export function liveWorkers(): number {
   return live;
 }
 
-/** Starts a worker named `name` that reports to `listener`. */
-export function startWebWorker(name: string, listener: WorkerListener): WorkerChannel {
+/** Starts a worker named `name` that reports to `listener`, with `permissions`. */
+export function startWebWorker(
+  name: string,
+  listener: WorkerListener,
+  permissions: Permissions = "inherit",
+): WorkerChannel {
+  if (permissions !== "inherit") {
+    throw new TypeError("Cannot start a sandboxed worker: permissions are not supported yet");
+  }
   const worker = new Worker(ENTRY, { type: "module", name });
   live++;
   let alive = true;

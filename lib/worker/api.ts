@@ -17,3 +17,4 @@
  * @module
  */
 export { currentProcess, parentProcess, type ProcessInfo } from "./identity.ts";
+export { cancelled, taskSignal } from "./task_context.ts";

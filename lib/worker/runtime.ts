@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  CANCEL,
   CANCELLED,
   DEFINE,
   DONE,
@@ -24,6 +25,9 @@ import {
   type WireError,
 } from "../protocol.ts";
 import { setIdentity } from "./identity.ts";
+import "./ipc/kinds.ts";
+import { decodeItems } from "./ipc/wire.ts";
+import { abortTask, enterTask } from "./task_context.ts";
 import { type AnyFunction, resolveTask, TaskNotFoundSignal } from "./resolve.ts";
 
 type Post = (message: FromWorker) => void;
@@ -36,6 +40,8 @@ export class Runtime {
   readonly #functions = new Map<number, AnyFunction>();
   readonly #queue: RunMessage[] = [];
   #cancelBits: Int32Array | null = null;
+  /** Int32 [0] is 1 while a task runs synchronously: the main side reads it. */
+  #syncFlag: Int32Array | null = null;
   #ready = false;
   #busy = false;
 
@@ -53,8 +59,12 @@ export class Runtime {
         this.#refs.set(message[1], message[2]);
         return;
       case RUN:
+        if (message[7]) decodeItems(message[4], message[5]);
         this.#queue.push(message);
         this.#pump();
+        return;
+      case CANCEL:
+        abortTask(message[1]);
         return;
     }
   }
@@ -62,6 +72,7 @@ export class Runtime {
   async #init(data: InitData): Promise<void> {
     setIdentity(data.self, data.parent);
     this.#cancelBits = data.cancelBits ? new Int32Array(data.cancelBits) : null;
+    this.#syncFlag = data.busy ? new Int32Array(data.busy) : null;
     if (data.initializer) {
       try {
         const initializer = await resolveTask(data.initializer);
@@ -97,6 +108,8 @@ export class Runtime {
     if (fn === undefined) return this.#resolveThenRun(message);
     const results = new Array<unknown>(items.length);
     let errors: ItemErrors | null = null;
+    const busy = this.#syncFlag;
+    enterTask(this.#cancelBits, jobId);
     for (let i = 0; i < items.length; i++) {
       if (this.#cancelBits !== null && isCancelled(this.#cancelBits, jobId)) {
         this.#post([CANCELLED, chunkId]);
@@ -104,11 +117,14 @@ export class Runtime {
       }
       let value: unknown;
       try {
+        if (busy !== null) Atomics.store(busy, 0, 1);
         value = spread ? fn(...(items[i] as unknown[])) : fn(items[i]);
       } catch (error) {
         (errors ??= []).push([i, wireError(error, this.#refs.get(fnId))]);
         if (settle) continue;
         break;
+      } finally {
+        if (busy !== null) Atomics.store(busy, 0, 0);
       }
       if (isThenable(value)) {
         return this.#finishAsync(message, fn, results, errors, i, value);
@@ -137,11 +153,7 @@ export class Runtime {
         }
       }
       try {
-        const value = i === start
-          ? pending
-          : spread
-          ? fn(...(items[i] as unknown[]))
-          : fn(items[i]);
+        const value = i === start ? pending : this.#call(fn, items[i], spread);
         results[i] = await value;
       } catch (error) {
         (errors ??= []).push([i, wireError(error, this.#refs.get(fnId))]);
@@ -150,6 +162,16 @@ export class Runtime {
       pending = undefined;
     }
     this.#reply(chunkId, results, errors);
+  }
+
+  #call(fn: AnyFunction, item: unknown, spread: boolean): unknown {
+    const busy = this.#syncFlag;
+    if (busy !== null) Atomics.store(busy, 0, 1);
+    try {
+      return spread ? fn(...(item as unknown[])) : fn(item);
+    } finally {
+      if (busy !== null) Atomics.store(busy, 0, 0);
+    }
   }
 
   async #resolveThenRun(message: RunMessage): Promise<void> {

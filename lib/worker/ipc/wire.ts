@@ -1,0 +1,89 @@
+/**
+ * How communication objects (queues, pipes, shared values, locks) travel as task
+ * arguments: the sending side encodes them into plain data plus transferables, the
+ * worker side revives them. Arguments with none of them pass untouched, and while no
+ * such object was ever made in this isolate nothing is even scanned.
+ *
+ * @module
+ */
+
+/** An object that knows how to cross into another isolate. */
+export interface Portable {
+  /** Plain data that structured clone carries, plus what must be transferred. */
+  encode(): { readonly data: EncodedPortable; readonly transfer: readonly Transferable[] };
+}
+
+/** The data form of a `Portable`: its kind names the reviver. */
+export interface EncodedPortable {
+  readonly __portable: string;
+  readonly [field: string]: unknown;
+}
+
+const revivers = new Map<string, (data: EncodedPortable) => unknown>();
+let inUse = false;
+
+/** Registers how to revive one kind of portable object; called by each kind's module. */
+export function registerPortable(kind: string, revive: (data: EncodedPortable) => unknown): void {
+  revivers.set(kind, revive);
+  inUse = true;
+}
+
+function isPortable(value: unknown): value is Portable {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { encode?: unknown }).encode === "function" &&
+    typeof (value as { constructor?: { portableKind?: unknown } }).constructor?.portableKind ===
+      "string";
+}
+
+/**
+ * Encodes the portable objects among `items` (each item, or each argument of an
+ * argument list when `spread`), one level deep. Returns null when there are none.
+ */
+export function encodeItems(
+  items: readonly unknown[],
+  spread: boolean,
+): { readonly items: unknown[]; readonly transfer: Transferable[] } | null {
+  if (!inUse) return null;
+  let out: unknown[] | null = null;
+  const transfer: Transferable[] = [];
+  const encodeOne = (value: unknown): unknown => {
+    if (!isPortable(value)) return value;
+    const encoded = value.encode();
+    transfer.push(...encoded.transfer);
+    return encoded.data;
+  };
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const next = spread && Array.isArray(item) ? mapIfChanged(item, encodeOne) : encodeOne(item);
+    if (next !== item) (out ??= [...items])[i] = next;
+  }
+  return out === null ? null : { items: out, transfer };
+}
+
+/** Revives the encoded portable objects among `items`, in place. */
+export function decodeItems(items: unknown[], spread: boolean): void {
+  const decodeOne = (value: unknown): unknown => {
+    const kind = (value as EncodedPortable | null)?.__portable;
+    if (typeof kind !== "string") return value;
+    const revive = revivers.get(kind);
+    if (revive === undefined) {
+      throw new TypeError(
+        `Cannot revive a '${kind}' argument in this worker: import its module in the task module`,
+      );
+    }
+    return revive(value as EncodedPortable);
+  };
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    items[i] = spread && Array.isArray(item) ? mapIfChanged(item, decodeOne) : decodeOne(item);
+  }
+}
+
+function mapIfChanged(list: unknown[], f: (value: unknown) => unknown): unknown[] {
+  let out: unknown[] | null = null;
+  for (let i = 0; i < list.length; i++) {
+    const next = f(list[i]);
+    if (next !== list[i]) (out ??= [...list])[i] = next;
+  }
+  return out ?? list;
+}
