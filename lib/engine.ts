@@ -21,11 +21,13 @@ import type { Permissions } from "./permissions.ts";
 import { encodeItems } from "./worker/ipc/wire.ts";
 import { nextPid } from "./pids.ts";
 import {
+  BUSY_CELL,
   CANCEL,
   CANCEL_SLOTS,
   CANCELLED,
   DEFINE,
   DONE,
+  DROPPED_CELL,
   FAILED,
   type FromWorker,
   INIT,
@@ -193,7 +195,7 @@ export class Engine {
   /** Dropped workers still busy in synchronous code (see `PoolStats.stuck`). */
   get stuck(): number {
     for (const busy of this.#dropped) {
-      if (Atomics.load(busy, 0) === 0) this.#dropped.delete(busy);
+      if (Atomics.load(busy, BUSY_CELL) === 0) this.#dropped.delete(busy);
     }
     return this.#dropped.size;
   }
@@ -286,6 +288,14 @@ export class Engine {
       pending.push(...slot.inflight);
     }
     this.#slots.clear();
+    const stuck = this.stuck;
+    if (stuck > 0) {
+      // Nothing hangs, but the program cannot exit until those threads return: say why.
+      console.warn(
+        `Pool '${this.#options.name}': ${stuck} terminated worker(s) still busy in synchronous ` +
+          `code; Deno cannot stop them, so they run until that code returns`,
+      );
+    }
     for (const chunk of pending) {
       if (!chunk.job.cancelled) chunk.job.sink.failed(chunk, stopped);
     }
@@ -323,7 +333,7 @@ export class Engine {
       known: new Set(),
       inflight: [],
       inflightIds: [],
-      busy: new Int32Array(new SharedArrayBuffer(4)),
+      busy: new Int32Array(new SharedArrayBuffer(8)),
       ready: false,
       since: 0,
       sent: 0,
@@ -427,6 +437,7 @@ export class Engine {
           exitCode: end.exitCode,
           ...(cause ? { cause } : {}),
         }),
+        true,
       );
       return;
     }
@@ -439,7 +450,7 @@ export class Engine {
       exitCode: end.exitCode,
       ...(end.error ? { cause: fromWire(end.error, running?.job.task ?? "") } : {}),
     });
-    this.#replace(slot, crash);
+    this.#replace(slot, crash, true);
   }
 
   /**
@@ -447,9 +458,9 @@ export class Engine {
    * `failure` (when given, and unless it has retries left); chunks sent to it but not
    * started go back to the queue's front.
    */
-  #replace(slot: Slot, failure: WorkerCrashed | TaskTimeout | null): void {
+  #replace(slot: Slot, failure: WorkerCrashed | TaskTimeout | null, ended = false): void {
     this.#slots.delete(slot);
-    this.#drop(slot);
+    this.#drop(slot, ended);
     const [running, ...waiting] = slot.inflight;
     for (let i = waiting.length - 1; i >= 0; i--) this.#queue.unshift(waiting[i]!);
     if (running && !running.job.cancelled) {
@@ -472,12 +483,18 @@ export class Engine {
     return true;
   }
 
-  /** Stops a worker's timers and the worker; remembers it if it is still busy. */
-  #drop(slot: Slot): void {
+  /**
+   * Stops a worker's timers and the worker; remembers it if it is still busy. The
+   * worker is told it was dropped (cell 1), so that once its synchronous code returns it
+   * starts nothing more: Deno's termination then lands while it is idle, never inside a
+   * later task with its busy flag set. A worker that `ended` on its own is simply gone.
+   */
+  #drop(slot: Slot, ended = false): void {
     clearTimeout(slot.graceTimer);
     clearTimeout(slot.deadlineTimer);
+    Atomics.store(slot.busy, DROPPED_CELL, 1);
     slot.channel.terminate();
-    if (Atomics.load(slot.busy, 0) === 1) this.#dropped.add(slot.busy);
+    if (!ended && Atomics.load(slot.busy, BUSY_CELL) === 1) this.#dropped.add(slot.busy);
   }
 
   /** Starts the timeout of the chunk now running on `slot`, if its job has one. */
@@ -501,9 +518,9 @@ export class Engine {
     }, timeout);
   }
 
-  #initFailed(slot: Slot, error: PoolError): void {
+  #initFailed(slot: Slot, error: PoolError, ended = false): void {
     this.#slots.delete(slot);
-    this.#drop(slot);
+    this.#drop(slot, ended);
     const initError = error instanceof TaskError || error instanceof WorkerCrashed
       ? error
       : new TaskError({ message: error.message, remoteName: error._tag, isError: true });

@@ -56,7 +56,7 @@ export interface InitData {
   readonly parent: ProcessIdentity;
   /** Bitmap of cancelled job ids, shared with the main side (see `isCancelled`). */
   readonly cancelBits: SharedArrayBuffer | null;
-  /** One Int32 the runtime sets to 1 while a task runs synchronously, 0 otherwise. */
+  /** Two Int32 cells shared with the main side: see `BUSY_CELL` and `DROPPED_CELL`. */
   readonly busy: SharedArrayBuffer | null;
   readonly initializer: TaskRef | null;
   readonly initargs: readonly unknown[];
@@ -136,6 +136,11 @@ export type FromWorker =
   | CancelledMessage
   | ExitingMessage
   | CrashedMessage;
+
+/** Cell the runtime sets to 1 while a task runs synchronously, 0 otherwise. */
+export const BUSY_CELL = 0;
+/** Cell the main side sets to 1 when it drops the worker: start nothing more. */
+export const DROPPED_CELL = 1;
 
 /** Number of job ids the cancel bitmap distinguishes; ids are taken modulo this. */
 export const CANCEL_SLOTS = 65536;

@@ -6,10 +6,12 @@
  * @module
  */
 import {
+  BUSY_CELL,
   CANCEL,
   CANCELLED,
   DEFINE,
   DONE,
+  DROPPED_CELL,
   FAILED,
   type FromWorker,
   INIT,
@@ -87,8 +89,13 @@ export class Runtime {
     this.#pump();
   }
 
+  /** True once the main side dropped this worker: it must start nothing more. */
+  #dropped(): boolean {
+    return this.#syncFlag !== null && Atomics.load(this.#syncFlag, DROPPED_CELL) === 1;
+  }
+
   #pump(): void {
-    while (this.#ready && !this.#busy && this.#queue.length > 0) {
+    while (this.#ready && !this.#busy && this.#queue.length > 0 && !this.#dropped()) {
       const pending = this.#runChunk(this.#queue.shift()!);
       if (pending) {
         this.#busy = true;
@@ -115,16 +122,17 @@ export class Runtime {
         this.#post([CANCELLED, chunkId]);
         return;
       }
+      if (busy !== null && Atomics.load(busy, DROPPED_CELL) === 1) return;
       let value: unknown;
       try {
-        if (busy !== null) Atomics.store(busy, 0, 1);
+        if (busy !== null) Atomics.store(busy, BUSY_CELL, 1);
         value = spread ? fn(...(items[i] as unknown[])) : fn(items[i]);
       } catch (error) {
         (errors ??= []).push([i, wireError(error, this.#refs.get(fnId))]);
         if (settle) continue;
         break;
       } finally {
-        if (busy !== null) Atomics.store(busy, 0, 0);
+        if (busy !== null) Atomics.store(busy, BUSY_CELL, 0);
       }
       if (isThenable(value)) {
         return this.#finishAsync(message, fn, results, errors, i, value);
@@ -151,6 +159,7 @@ export class Runtime {
           this.#post([CANCELLED, chunkId]);
           return;
         }
+        if (this.#dropped()) return;
       }
       try {
         const value = i === start ? pending : this.#call(fn, items[i], spread);
@@ -166,11 +175,11 @@ export class Runtime {
 
   #call(fn: AnyFunction, item: unknown, spread: boolean): unknown {
     const busy = this.#syncFlag;
-    if (busy !== null) Atomics.store(busy, 0, 1);
+    if (busy !== null) Atomics.store(busy, BUSY_CELL, 1);
     try {
       return spread ? fn(...(item as unknown[])) : fn(item);
     } finally {
-      if (busy !== null) Atomics.store(busy, 0, 0);
+      if (busy !== null) Atomics.store(busy, BUSY_CELL, 0);
     }
   }
 
