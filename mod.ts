@@ -21,7 +21,14 @@
  * @module
  */
 export { Pool } from "./lib/pool.ts";
-export type { ArgOf, ResultOf, TaskFunction } from "./lib/types.ts";
+export type {
+  ArgOf,
+  ResultOf,
+  Sendable,
+  SendableArgs,
+  TaskFunction,
+  Unwrapped,
+} from "./lib/types.ts";
 export { type EffectMapOptions, type EffectPool, PoolService } from "./lib/pool_effect.ts";
 export type { ApplyOptions, FaultOptions, MapOptions, PoolOptions } from "./lib/pool_options.ts";
 export type { PoolStats } from "./lib/engine.ts";
@@ -36,6 +43,7 @@ export {
 } from "./lib/process.ts";
 export { currentProcess, parentProcess, type ProcessInfo } from "./lib/worker/identity.ts";
 export { cancelled, taskSignal } from "./lib/worker/task_context.ts";
+export { Transfer, transfer } from "./lib/worker/transfer.ts";
 export type { Permissions, PermissionSet, PermissionValue } from "./lib/permissions.ts";
 export { fromModule, inline, task } from "./lib/task.ts";
 export {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ArgOf, ResultOf, TaskFunction } from "./types.ts";
+import type { ArgOf, ResultOf, Sendable, SendableArgs, TaskFunction } from "./types.ts";
 import type { Effect, Layer, Scope } from "effect";
 import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
 import { Engine, type PoolStats } from "./engine.ts";
@@ -153,7 +153,7 @@ export class Pool implements AsyncDisposable {
    */
   map<F extends TaskFunction>(
     fn: F,
-    input: Iterable<ArgOf<F>>,
+    input: Iterable<Sendable<ArgOf<F>>>,
     options: MapOptions = {},
   ): Promise<ResultOf<F>[]> {
     return this.#mapLike("map", fn, input, options, false, false);
@@ -162,7 +162,7 @@ export class Pool implements AsyncDisposable {
   /** As `map`, but each item is an argument list spread into `fn`. */
   starmap<F extends TaskFunction>(
     fn: F,
-    input: Iterable<Parameters<F>>,
+    input: Iterable<SendableArgs<Parameters<F>>>,
     options: MapOptions = {},
   ): Promise<ResultOf<F>[]> {
     return this.#mapLike("starmap", fn, input, options, true, false);
@@ -174,7 +174,7 @@ export class Pool implements AsyncDisposable {
    */
   mapSettled<F extends TaskFunction>(
     fn: F,
-    input: Iterable<ArgOf<F>>,
+    input: Iterable<Sendable<ArgOf<F>>>,
     options: MapOptions = {},
   ): Promise<Settled<ResultOf<F>>[]> {
     return this.#mapLike("mapSettled", fn, input, options, false, true);
@@ -183,7 +183,7 @@ export class Pool implements AsyncDisposable {
   /** As `starmap`, with every item's outcome (see `mapSettled`). */
   starmapSettled<F extends TaskFunction>(
     fn: F,
-    input: Iterable<Parameters<F>>,
+    input: Iterable<SendableArgs<Parameters<F>>>,
     options: MapOptions = {},
   ): Promise<Settled<ResultOf<F>>[]> {
     return this.#mapLike("starmapSettled", fn, input, options, true, true);
@@ -192,7 +192,7 @@ export class Pool implements AsyncDisposable {
   /** Calls `fn(...args)` in a worker and gives its result. */
   apply<F extends TaskFunction>(
     fn: F,
-    args: Parameters<F>,
+    args: SendableArgs<Parameters<F>>,
     options: ApplyOptions = {},
   ): Promise<ResultOf<F>> {
     return this.#promise<ResultOf<F>>(options.signal, (settle) => {
@@ -210,7 +210,7 @@ export class Pool implements AsyncDisposable {
   /** As `apply`, without waiting: a handle to await, poll, wait on or cancel. */
   applyAsync<F extends TaskFunction>(
     fn: F,
-    args: Parameters<F>,
+    args: SendableArgs<Parameters<F>>,
     options: AsyncResultCallbacks<ResultOf<F>> & FaultOptions = {},
   ): AsyncResult<ResultOf<F>> {
     const result = new AsyncResult<ResultOf<F>>(options);
@@ -230,7 +230,7 @@ export class Pool implements AsyncDisposable {
   /** As `map`, without waiting: a handle to the list of results. */
   mapAsync<F extends TaskFunction>(
     fn: F,
-    input: Iterable<ArgOf<F>>,
+    input: Iterable<Sendable<ArgOf<F>>>,
     options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<ResultOf<F>[]> = {},
   ): AsyncResult<ResultOf<F>[]> {
     return this.#mapAsync("mapAsync", fn, input, options, false);
@@ -239,7 +239,7 @@ export class Pool implements AsyncDisposable {
   /** As `starmap`, without waiting: a handle to the list of results. */
   starmapAsync<F extends TaskFunction>(
     fn: F,
-    input: Iterable<Parameters<F>>,
+    input: Iterable<SendableArgs<Parameters<F>>>,
     options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<ResultOf<F>[]> = {},
   ): AsyncResult<ResultOf<F>[]> {
     return this.#mapAsync("starmapAsync", fn, input, options, true);
@@ -254,7 +254,7 @@ export class Pool implements AsyncDisposable {
    */
   imap<F extends TaskFunction>(
     fn: F,
-    input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
+    input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
     options: MapOptions = {},
   ): AsyncIterableIterator<ResultOf<F>> {
     return this.#imap("imap", fn, input, options, true);
@@ -263,7 +263,7 @@ export class Pool implements AsyncDisposable {
   /** As `imap`, yielding each result as soon as it is ready (completion order). */
   imapUnordered<F extends TaskFunction>(
     fn: F,
-    input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
+    input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
     options: MapOptions = {},
   ): AsyncIterableIterator<ResultOf<F>> {
     return this.#imap("imapUnordered", fn, input, options, false);
@@ -420,20 +420,33 @@ function abortable<T>(
   iterator: AsyncIterableIterator<T>,
   signal: AbortSignal,
 ): AsyncIterableIterator<T> {
-  const aborted = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-  aborted.catch(() => {});
   const stop = (): void => void iterator.return?.();
   signal.addEventListener("abort", stop, { once: true });
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
+    // One listener per pending call, removed when it settles: nothing accumulates over
+    // millions of items.
     next: () =>
-      Promise.race([iterator.next(), aborted]).finally(() => {
-        if (signal.aborted) stop();
+      new Promise<IteratorResult<T>>((resolve, reject) => {
+        if (signal.aborted) {
+          stop();
+          return reject(signal.reason);
+        }
+        const onAbort = (): void => reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        iterator.next().then(
+          (result) => {
+            signal.removeEventListener("abort", onAbort);
+            if (signal.aborted) reject(signal.reason);
+            else resolve(result);
+          },
+          (error) => {
+            signal.removeEventListener("abort", onAbort);
+            reject(error);
+          },
+        );
       }),
     return: () => {
       signal.removeEventListener("abort", stop);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ArgOf, ResultOf, TaskFunction } from "./types.ts";
+import type { ArgOf, ResultOf, Sendable, SendableArgs, TaskFunction } from "./types.ts";
 import { Context, Effect, Layer, type Scope, Stream } from "effect";
 import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
 import { Engine, type PoolStats } from "./engine.ts";
@@ -50,49 +50,49 @@ export interface EffectPool {
   /** Results of `fn` over `input`, in input order; fails fast. */
   map<F extends TaskFunction>(
     fn: F,
-    input: Iterable<ArgOf<F>>,
+    input: Iterable<Sendable<ArgOf<F>>>,
     options?: EffectMapOptions,
   ): Effect.Effect<ResultOf<F>[], PoolError>;
   /** As `map`, spreading each item as arguments. */
   starmap<F extends TaskFunction>(
     fn: F,
-    input: Iterable<Parameters<F>>,
+    input: Iterable<SendableArgs<Parameters<F>>>,
     options?: EffectMapOptions,
   ): Effect.Effect<ResultOf<F>[], PoolError>;
   /** Every item's outcome, never failing on a task's error. */
   mapSettled<F extends TaskFunction>(
     fn: F,
-    input: Iterable<ArgOf<F>>,
+    input: Iterable<Sendable<ArgOf<F>>>,
     options?: EffectMapOptions,
   ): Effect.Effect<Settled<ResultOf<F>>[], PoolError>;
   /** As `starmap`, with every item's outcome. */
   starmapSettled<F extends TaskFunction>(
     fn: F,
-    input: Iterable<Parameters<F>>,
+    input: Iterable<SendableArgs<Parameters<F>>>,
     options?: EffectMapOptions,
   ): Effect.Effect<Settled<ResultOf<F>>[], PoolError>;
   /** `fn(...args)` in a worker. */
   apply<F extends TaskFunction>(
     fn: F,
-    args: Parameters<F>,
+    args: SendableArgs<Parameters<F>>,
     options?: FaultOptions,
   ): Effect.Effect<ResultOf<F>, PoolError>;
   /** Submits `fn(...args)` and gives a handle at once (its `effect` awaits it). */
   applyAsync<F extends TaskFunction>(
     fn: F,
-    args: Parameters<F>,
+    args: SendableArgs<Parameters<F>>,
     options?: AsyncResultCallbacks<ResultOf<F>> & FaultOptions,
   ): Effect.Effect<AsyncResult<ResultOf<F>>>;
   /** Lazy, ordered results over any (async) iterable, as a Stream. */
   imap<F extends TaskFunction>(
     fn: F,
-    input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
+    input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
     options?: EffectMapOptions,
   ): Stream.Stream<ResultOf<F>, PoolError>;
   /** As `imap`, in completion order. */
   imapUnordered<F extends TaskFunction>(
     fn: F,
-    input: Iterable<ArgOf<F>> | AsyncIterable<ArgOf<F>>,
+    input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
     options?: EffectMapOptions,
   ): Stream.Stream<ResultOf<F>, PoolError>;
   /** Takes no new work. */
@@ -201,7 +201,11 @@ function effectPool(engine: Engine): EffectPool {
     mapSettled: (fn, input, options = {}) => mapLike("mapSettled", fn, input, options, false, true),
     starmapSettled: (fn, input, options = {}) =>
       mapLike("starmapSettled", fn, input, options, true, true),
-    apply: <F extends TaskFunction>(fn: F, args: Parameters<F>, options: FaultOptions = {}) => {
+    apply: <F extends TaskFunction>(
+      fn: F,
+      args: SendableArgs<Parameters<F>>,
+      options: FaultOptions = {},
+    ) => {
       const spec = specOrFailure(engine, fn, true, options, "apply");
       return Effect.suspend(() => {
         if (!("ref" in spec)) return spec.failure;
@@ -219,7 +223,7 @@ function effectPool(engine: Engine): EffectPool {
     },
     applyAsync: <F extends TaskFunction>(
       fn: F,
-      args: Parameters<F>,
+      args: SendableArgs<Parameters<F>>,
       options: AsyncResultCallbacks<ResultOf<F>> & FaultOptions = {},
     ) => {
       const spec = specOrFailure(engine, fn, true, options, "applyAsync");

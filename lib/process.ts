@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TaskFunction } from "./types.ts";
+import type { ResultOf, SendableArgs, TaskFunction } from "./types.ts";
 import { Effect, type Scope } from "effect";
 import { startWebWorker, type WorkerChannel, type WorkerEnd } from "./backend/web_worker.ts";
 import {
@@ -35,7 +35,7 @@ export interface ProcessOptions<F extends TaskFunction> {
   /** The function to run: exported from its module (or wrapped by `task`/`inline`). */
   readonly target: F;
   /** Its arguments. @default {[]} */
-  readonly args?: Parameters<F>;
+  readonly args?: SendableArgs<Parameters<F>>;
   /** The process's name. @default {"Process-N"}, numbered from 1 as Python does. */
   readonly name?: string;
   /** What the process may do. @default {"inherit"} */
@@ -76,12 +76,12 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
   readonly name: string;
   readonly #ref: TaskRef | TaskNotFound;
   readonly #task: string;
-  readonly #args: Parameters<F> | readonly unknown[];
+  readonly #args: readonly unknown[];
   readonly #permissions: Permissions;
   #pid: number | null = null;
   #exitCode: number | null = null;
   #channel: WorkerChannel | null = null;
-  #outcome: Promise<Awaited<ReturnType<F>> | undefined> | null = null;
+  #outcome: Promise<ResultOf<F> | undefined> | null = null;
   #finish:
     | ((outcome: { ok: true; value: unknown } | { ok: false; error: ProcessError } | null) => void)
     | null = null;
@@ -216,7 +216,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
         active.delete(this as unknown as Process<TaskFunction>);
         this.#channel?.terminate();
         if (outcome === null) resolve(undefined);
-        else if (outcome.ok) resolve(outcome.value as Awaited<ReturnType<F>>);
+        else if (outcome.ok) resolve(outcome.value as ResultOf<F>);
         else reject(outcome.error);
       };
     });
@@ -250,7 +250,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
    */
   async join(
     options: { readonly timeout?: number } = {},
-  ): Promise<Awaited<ReturnType<F>> | undefined> {
+  ): Promise<ResultOf<F> | undefined> {
     if (this.#outcome === null) {
       throw new Error(`Cannot join process '${this.name}' before start()`);
     }
@@ -267,7 +267,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
   }
 
   /** `join()` on the Effect face: the target's value, or its typed error. */
-  get joinEffect(): Effect.Effect<Awaited<ReturnType<F>> | undefined, ProcessError> {
+  get joinEffect(): Effect.Effect<ResultOf<F> | undefined, ProcessError> {
     return Effect.tryPromise({ try: () => this.join(), catch: (error) => error as ProcessError });
   }
 

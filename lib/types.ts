@@ -19,8 +19,11 @@
 // deno-lint-ignore no-explicit-any
 export type TaskFunction = (...args: any[]) => unknown;
 
+import type { Transfer } from "./worker/transfer.ts";
+
 /**
- * The value a task gives once awaited: `ResultOf<typeof slowSquare>` is `number`.
+ * The value a task gives once awaited: `ResultOf<typeof slowSquare>` is `number`; a
+ * `transfer(buffer)` result arrives as the buffer itself.
  *
  * @example
  * ```ts
@@ -29,7 +32,7 @@ export type TaskFunction = (...args: any[]) => unknown;
  * const fetched: ResultOf<(x: number) => Promise<string>> = "a string, not a Promise";
  * ```
  */
-export type ResultOf<F extends TaskFunction> = Awaited<ReturnType<F>>;
+export type ResultOf<F extends TaskFunction> = Unwrapped<Awaited<ReturnType<F>>>;
 
 /**
  * The single argument of a task given to `map`/`imap`.
@@ -42,3 +45,42 @@ export type ResultOf<F extends TaskFunction> = Awaited<ReturnType<F>>;
  * ```
  */
 export type ArgOf<F extends TaskFunction> = Parameters<F>[0];
+
+/**
+ * A value as it arrives on the other side: `Transfer<T>` arrives as `T`.
+ *
+ * @example
+ * ```ts
+ * import type { Unwrapped } from "./types.ts";
+ * import type { Transfer } from "./worker/transfer.ts";
+ *
+ * const bytes: Unwrapped<Transfer<Uint8Array>> = new Uint8Array(4);
+ * ```
+ */
+export type Unwrapped<T> = T extends Transfer<infer B> ? B : T;
+
+/**
+ * A value a caller may send where a task expects `T`: `T` itself or, for buffers,
+ * `transfer(T)` to move it instead of copying it.
+ *
+ * @example
+ * ```ts
+ * import type { Sendable } from "./types.ts";
+ * import { transfer } from "./worker/transfer.ts";
+ *
+ * const moved: Sendable<ArrayBuffer> = transfer(new ArrayBuffer(8));
+ * ```
+ */
+export type Sendable<T> = T | (T extends ArrayBuffer | ArrayBufferView ? Transfer<T> : never);
+
+/**
+ * An argument list as a caller may send it: each buffer argument may be `transfer()`ed.
+ *
+ * @example
+ * ```ts
+ * import type { SendableArgs } from "./types.ts";
+ *
+ * const args: SendableArgs<[number, string]> = [1, "a"];
+ * ```
+ */
+export type SendableArgs<P extends readonly unknown[]> = { [K in keyof P]: Sendable<P[K]> };

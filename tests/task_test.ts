@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Pool, Process } from "../mod.ts";
+import { Pool, Process, type ResultOf } from "../mod.ts";
 import { fromModule, inline, task } from "../lib/task.ts";
 import { TaskError, TaskNotFound } from "../lib/errors.ts";
 import { liveWorkers } from "../lib/backend/web_worker.ts";
@@ -22,7 +22,7 @@ export function negateHere(x: number): number {
 async function runInProcess<F extends (...args: never[]) => unknown>(
   target: F,
   args: Parameters<F>,
-): Promise<Awaited<ReturnType<F>> | undefined> {
+): Promise<ResultOf<F> | undefined> {
   const p = new Process({ target, args });
   await p.start();
   try {

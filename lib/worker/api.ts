@@ -18,3 +18,4 @@
  */
 export { currentProcess, parentProcess, type ProcessInfo } from "./identity.ts";
 export { cancelled, taskSignal } from "./task_context.ts";
+export { Transfer, transfer } from "./transfer.ts";

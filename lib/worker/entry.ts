@@ -9,13 +9,14 @@ import { CRASHED, EXITING, type FromWorker, toWireError, type ToWorker } from ".
 import { Runtime } from "./runtime.ts";
 
 declare const self: {
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer: Transferable[]): void;
   close(): void;
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
   addEventListener(type: string, listener: (event: Event) => void): void;
 };
 
-const post = (message: FromWorker): void => self.postMessage(message);
+const post = (message: FromWorker, transfer?: Transferable[]): void =>
+  self.postMessage(message, transfer ?? []);
 const closeWorker = self.close.bind(self);
 const exitProcess = Deno.exit;
 

@@ -30,9 +30,10 @@ import { setIdentity } from "./identity.ts";
 import "./ipc/kinds.ts";
 import { decodeItems } from "./ipc/wire.ts";
 import { abortTask, enterTask } from "./task_context.ts";
+import { unwrapTransfers } from "./transfer.ts";
 import { type AnyFunction, resolveTask, TaskNotFoundSignal } from "./resolve.ts";
 
-type Post = (message: FromWorker) => void;
+type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 type ItemErrors = Array<readonly [number, WireError]>;
 
 /** One worker's runner; `post` sends a message to the main side. */
@@ -198,7 +199,8 @@ export class Runtime {
 
   #reply(chunkId: number, results: unknown[], errors: ItemErrors | null): void {
     try {
-      this.#post([DONE, chunkId, results, errors]);
+      const moved = unwrapTransfers(results);
+      this.#post([DONE, chunkId, results, errors], moved ?? undefined);
     } catch (error) {
       // A result that structured clone refuses: report it for its item, keep the rest.
       const fixed = [...(errors ?? [])];
