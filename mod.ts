@@ -44,6 +44,7 @@ export {
 export { currentProcess, parentProcess, type ProcessInfo } from "./lib/worker/identity.ts";
 export { cancelled, taskSignal } from "./lib/worker/task_context.ts";
 export { Transfer, transfer } from "./lib/worker/transfer.ts";
+export type { EncodedPortable, Portable } from "./lib/worker/ipc/wire.ts";
 export type { Permissions, PermissionSet, PermissionValue } from "./lib/permissions.ts";
 export { fromModule, inline, task } from "./lib/task.ts";
 export {

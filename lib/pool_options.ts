@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Permissions } from "./permissions.ts";
+import { type Permissions, validatePermissions } from "./permissions.ts";
 import type { TaskFunction } from "./types.ts";
 import type { EngineOptions, JobFaults } from "./engine.ts";
 import { callerModule, taskRef } from "./task.ts";
@@ -103,7 +103,7 @@ export function engineOptions(options: PoolOptions): EngineOptions {
     initializer: options.initializer ? taskRef(options.initializer, callerModule) : null,
     initargs: options.initargs ?? [],
     maxTasksPerChild: options.maxTasksPerChild ?? null,
-    permissions: options.permissions ?? "inherit",
+    permissions: validatePermissions(options.permissions ?? "inherit", "open pool"),
     faults: faultsOf("open pool", options, NO_FAULT_HANDLING),
     depth: PIPELINE_DEPTH,
     quickDepth: QUICK_PIPELINE_DEPTH,

@@ -11,7 +11,7 @@ import {
   fromWire,
   SerializationError,
   type TaskError,
-  type TaskNotFound,
+  TaskNotFound,
   WorkerCrashed,
 } from "./errors.ts";
 import { nextPid } from "./pids.ts";
@@ -25,7 +25,7 @@ import {
   RUN,
   type TaskRef,
 } from "./protocol.ts";
-import type { Permissions } from "./permissions.ts";
+import { type Permissions, validatePermissions } from "./permissions.ts";
 import { encodeItems } from "./worker/ipc/wire.ts";
 import { callerModule, taskName, taskRef } from "./task.ts";
 import { currentProcess } from "./worker/identity.ts";
@@ -106,7 +106,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     this.name = options.name ?? `Process-${created}`;
     this.#task = taskName(options.target);
     this.#args = options.args ?? [];
-    this.#permissions = options.permissions ?? "inherit";
+    this.#permissions = validatePermissions(options.permissions ?? "inherit", "create process");
     try {
       // Found now, while the caller's module is on the stack.
       this.#ref = taskRef(options.target, callerModule);
@@ -146,8 +146,16 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     return Effect.acquireRelease(
       Effect.tryPromise({
         try: () => process.start(),
-        catch: (error) => error as TaskNotFound | SerializationError,
-      }).pipe(Effect.as(process)),
+        catch: (error) => error,
+      }).pipe(
+        // Typed failures stay typed; misuse (a refused sandbox, a bad option) is a defect.
+        Effect.catch((error) =>
+          error instanceof TaskNotFound || error instanceof SerializationError
+            ? Effect.fail(error)
+            : Effect.die(error)
+        ),
+        Effect.as(process),
+      ),
       (started) => Effect.sync(() => started.isAlive() && started.terminate()),
     );
   }

@@ -63,14 +63,17 @@ export function scanSource(source: string): ModuleScan {
     const braces = clause.match(/\{([^}]*)\}/);
     if (braces) {
       for (const [imported, local] of listEntries(braces[1]!)) {
-        imports.set(local, { specifier, name: imported });
+        // The first import of a name is the real one; a later match may sit in a string.
+        if (!imports.has(local)) imports.set(local, { specifier, name: imported });
       }
     }
     const namespace = clause.match(new RegExp(String.raw`\*\s*as\s+(${IDENT})`));
     if (namespace) namespaces.push(specifier);
     const defaultName = clause.match(new RegExp(String.raw`^(${IDENT})\s*(,|$)`));
     if (defaultName && defaultName[1] !== "type") {
-      imports.set(defaultName[1]!, { specifier, name: "default" });
+      if (!imports.has(defaultName[1]!)) {
+        imports.set(defaultName[1]!, { specifier, name: "default" });
+      }
     }
   }
   return { exports, imports, namespaces };

@@ -3,9 +3,15 @@
  * subprocesses of this Deno, reading their exit code, stdout and stderr.
  */
 import assert from "node:assert/strict";
+import { Effect, Option } from "effect";
+import { Command } from "effect/cli";
+import { denoCliLayer } from "../lib/cli/platform.ts";
+import { permissionsFromFlags, sandboxFlags } from "../lib/cli/sandbox_flags.ts";
+import type { Permissions } from "../lib/permissions.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const CLI = new URL("cli.ts", ROOT).pathname;
+const TASKS = "tests/fixtures/cli_tasks.ts";
 
 interface Run {
   readonly code: number;
@@ -13,13 +19,21 @@ interface Run {
   readonly stderr: string;
 }
 
-async function deno(args: string[]): Promise<Run> {
-  const output = await new Deno.Command(Deno.execPath(), {
+async function deno(args: string[], input?: string): Promise<Run> {
+  const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: ROOT.pathname,
-    stdin: "null",
+    stdin: input === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
     env: { NO_COLOR: "1" },
-  }).output();
+  }).spawn();
+  if (input !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(input));
+    await writer.close();
+  }
+  const output = await child.output();
   const decoder = new TextDecoder();
   return {
     code: output.code,
@@ -30,6 +44,15 @@ async function deno(args: string[]): Promise<Run> {
 
 function cli(...args: string[]): Promise<Run> {
   return deno(["run", "-A", "--unstable-worker-options", CLI, ...args]);
+}
+
+/** Runs the CLI with `input` on its stdin. */
+function cliWith(input: string, ...args: string[]): Promise<Run> {
+  return deno(["run", "-A", "--unstable-worker-options", CLI, ...args], input);
+}
+
+function lines(text: string): string[] {
+  return text.split("\n").filter((line) => line !== "");
 }
 
 const PROCESS_LINES = [1, 2, 3, 4].map((n) => `Process Process-${n}: ${n}`);
@@ -151,4 +174,377 @@ Deno.test("examples/02_four_processes.ts run alone prints one line per process",
   assert.equal(run.code, 0, run.stderr);
   const lines = run.stdout.trimEnd().split("\n").sort();
   assert.deepEqual(lines, PROCESS_LINES);
+});
+
+Deno.test("cli map writes one JSON line per item in input order", async () => {
+  const input = Array.from({ length: 20 }, (_, i) => `${i + 1}`).join("\n") + "\n";
+  const run = await cliWith(input, "map", TASKS, "square", "-j", "2");
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, "", "no progress when stderr is not a terminal");
+  assert.deepEqual(lines(run.stdout), Array.from({ length: 20 }, (_, i) => `${(i + 1) ** 2}`));
+});
+
+Deno.test("cli map --unordered writes every result once", async () => {
+  const run = await cliWith("30\n1\n20\n2\n10\n", "map", TASKS, "sleepySquare", "--unordered");
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(lines(run.stdout).map(Number).sort((a, b) => a - b), [1, 4, 100, 400, 900]);
+});
+
+Deno.test("cli map --star spreads each JSON array as the arguments", async () => {
+  const run = await cliWith('[1, 2]\n[3, 4]\n["a", "b"]\n', "map", TASKS, "add", "--star");
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(lines(run.stdout), ["3", "7", '"ab"']);
+});
+
+Deno.test("cli map --keep-going writes failures as error lines with their line number", async () => {
+  const run = await cliWith("1\n-2\n\n3\nnot json\n4\n", "map", TASKS, "squareNonNegative", "-k");
+  assert.equal(run.code, 1, "an item failed");
+  const out = lines(run.stdout).map((line) => JSON.parse(line));
+  const invalid = out[3]?.error?.message;
+  assert.match(invalid, /not valid JSON/);
+  assert.deepEqual(out, [
+    1,
+    { line: 2, error: { tag: "TaskError", name: "RangeError", message: "negative input: -2" } },
+    9,
+    { line: 5, error: { tag: "InvalidInput", message: invalid } },
+    16,
+  ]);
+});
+
+Deno.test("cli map --keep-going --star --unordered tags each failure with its line", async () => {
+  const run = await cliWith(
+    "[1, 2]\n3\n[5, 6]\n",
+    "map",
+    TASKS,
+    "add",
+    "--star",
+    "-k",
+    "--unordered",
+  );
+  assert.equal(run.code, 1);
+  const out = lines(run.stdout).map((line) => JSON.parse(line));
+  assert.equal(out.length, 3);
+  assert.deepEqual(out.filter((x) => typeof x === "number").sort(), [11, 3]);
+  const failure = out.find((x) => typeof x === "object");
+  assert.equal(failure.line, 2);
+  assert.match(failure.error.message, /not a JSON array/);
+});
+
+Deno.test("cli map stops at the first failure without --keep-going, naming its line", async () => {
+  const run = await cliWith("1\n2\n-3\n4\n", "map", TASKS, "squareNonNegative", "-j", "1");
+  assert.equal(run.code, 1);
+  assert.deepEqual(lines(run.stdout), ["1", "4"]);
+  const errors = lines(run.stderr);
+  assert.equal(errors.length, 1, run.stderr);
+  assert.match(errors[0]!, /line 3 failed: TaskError \(RangeError\): negative input: -3/);
+  assert.match(errors[0]!, /--keep-going/);
+});
+
+Deno.test("cli map names the line of malformed JSON and writes what came before", async () => {
+  const run = await cliWith("1\n2\n{oops\n4\n", "map", TASKS, "square");
+  assert.equal(run.code, 1);
+  assert.deepEqual(lines(run.stdout), ["1", "4"]);
+  const errors = lines(run.stderr);
+  assert.equal(errors.length, 1, run.stderr);
+  assert.match(errors[0]!, /^map: line 3 is not valid JSON/);
+  assert.match(errors[0]!, /--raw/);
+});
+
+Deno.test("cli map --raw reads --input lines as strings and writes --output", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/in.txt`, "hello\n\n{not json}\r\nend");
+    const run = await cli(
+      "map",
+      TASKS,
+      "length",
+      "--raw",
+      "-i",
+      `${dir}/in.txt`,
+      "-o",
+      `${dir}/out`,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "");
+    assert.equal(await Deno.readTextFile(`${dir}/out`), "5\n0\n10\n3\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli map and run refuse a missing module with one line and exit code 2", async () => {
+  for (const command of ["map", "run"]) {
+    const run = await cliWith("1\n", command, "./no/such/module.ts", "square");
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, "");
+    const errors = lines(run.stderr);
+    assert.equal(errors.length, 1, run.stderr);
+    assert.match(errors[0]!, new RegExp(`^${command}: cannot find module './no/such/module.ts'`));
+    assert.match(errors[0]!, /check the path/);
+  }
+});
+
+Deno.test("cli map refuses a missing export or a non-function with exit code 2", async () => {
+  const missing = await cliWith("1\n", "map", TASKS, "sqaure");
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stdout, "");
+  assert.equal(lines(missing.stderr).length, 1, missing.stderr);
+  assert.match(
+    missing.stderr,
+    /has no export 'sqaure': use one of its exported functions: .*square/,
+  );
+  const notFunction = await cliWith("1\n", "map", TASKS, "notAFunction");
+  assert.equal(notFunction.code, 2);
+  assert.match(notFunction.stderr, /'notAFunction' .* is a number, not a function/);
+});
+
+Deno.test("cli map rejects a bad option value as bad usage", async () => {
+  const run = await cliWith("1\n", "map", TASKS, "square", "-j", "0");
+  assert.equal(run.code, 2);
+  assert.equal(lines(run.stderr).length, 1, run.stderr);
+  assert.match(run.stderr, /'processes' must be a positive integer: current value is 0/);
+  const chunks = await cliWith("1\n", "map", TASKS, "square", "--chunksize", "0");
+  assert.equal(chunks.code, 2);
+  assert.match(chunks.stderr, /--chunksize must be a positive integer/);
+});
+
+Deno.test("cli map --progress writes progress to stderr, never to stdout", async () => {
+  const run = await cliWith("1\n2\n3\n", "map", TASKS, "square", "--progress");
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(lines(run.stdout), ["1", "4", "9"]);
+  assert.match(run.stderr, /^map: 3 done, 0 failed, [\d.]+\/s, /m);
+  const quiet = await cliWith("1\n", "map", TASKS, "square", "--progress", "--quiet");
+  assert.equal(quiet.stderr, "");
+});
+
+/** Starts the CLI with `input`, reading its stdout as it comes. */
+function spawnCli(input: string, ...args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-worker-options", CLI, ...args],
+    cwd: ROOT.pathname,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  writer.write(new TextEncoder().encode(input)).then(() => writer.close());
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "";
+  return {
+    child,
+    /** Reads stdout until it holds `count` lines; fails if it ends first. */
+    async untilLines(count: number): Promise<string> {
+      while (lines(stdout).length < count || !stdout.endsWith("\n")) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`stdout ended after:\n${stdout}`);
+        stdout += value;
+      }
+      return stdout;
+    },
+    /** The rest of stdout, all of stderr, and the exit code. */
+    async end(): Promise<Run> {
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        stdout += value;
+      }
+      const stderr = await new Response(child.stderr).text();
+      const { code } = await child.status;
+      return { code, stdout, stderr };
+    },
+  };
+}
+
+/** Kills the child and fails if the test does not end in time (never a pass). */
+function guard(child: Deno.ChildProcess, ms = 20_000): () => void {
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  return () => clearTimeout(timer);
+}
+
+Deno.test("cli map on Ctrl-C writes the results so far, stops the workers and exits 130", async () => {
+  // 100 never returns: the run is stuck behind it, in order, after 1, 4, 9.
+  const run = spawnCli("1\n2\n3\n100\n4\n", "map", TASKS, "squareOrHang", "-j", "2");
+  const stop = guard(run.child);
+  try {
+    assert.equal(await run.untilLines(3), "1\n4\n9\n");
+    run.child.kill("SIGINT");
+    const end = await run.end();
+    assert.equal(end.code, 130, end.stderr);
+    assert.equal(end.stdout, "1\n4\n9\n");
+  } finally {
+    stop();
+  }
+});
+
+Deno.test("cli map --unordered writes in completion order; Ctrl-C ends a busy worker's run", async () => {
+  // The first item spins forever in synchronous code; the second still comes out.
+  const run = spawnCli("100\n3\n", "map", TASKS, "squareOrSpin", "-j", "2", "--unordered");
+  const stop = guard(run.child);
+  try {
+    assert.equal(await run.untilLines(1), "9\n");
+    run.child.kill("SIGINT");
+    const end = await run.end();
+    assert.equal(end.code, 130, end.stderr);
+    assert.equal(end.stdout, "9\n");
+  } finally {
+    stop();
+  }
+});
+
+Deno.test("cli run prints the return value as JSON", async () => {
+  const add = await cli("run", TASKS, "add", "2", "3");
+  assert.equal(add.code, 0, add.stderr);
+  assert.equal(add.stdout, "5\n");
+  const greet = await cli("run", TASKS, "greet", "bob");
+  assert.equal(greet.stdout, '"hello bob from greet"\n');
+  const raw = await cli("run", TASKS, "add", "2", "3", "--raw");
+  assert.equal(raw.stdout, '"23"\n');
+});
+
+Deno.test("cli run exits 1 with one line when the function throws", async () => {
+  const run = await cli("run", TASKS, "squareNonNegative", "--", "-3");
+  assert.equal(run.code, 1);
+  assert.equal(run.stdout, "");
+  assert.match(
+    run.stderr,
+    /^run: squareNonNegative failed: TaskError \(RangeError\): negative input: -3\n$/,
+  );
+});
+
+Deno.test("cli map and run --sandbox deny what --allow-read grants", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(file, "secret");
+    const input = `${JSON.stringify(file)}\n`;
+    const denied = await cliWith(input, "map", TASKS, "readText", "--sandbox", "-k");
+    assert.equal(denied.code, 1);
+    const line = JSON.parse(denied.stdout);
+    assert.equal(line.line, 1);
+    assert.equal(line.error.name, "NotCapable");
+    const granted = await cliWith(input, "map", TASKS, "readText", `--allow-read=${file}`);
+    assert.equal(granted.code, 0, granted.stderr);
+    assert.equal(granted.stdout, '"secret"\n');
+    const runDenied = await cli("run", TASKS, "readText", file, "--sandbox");
+    assert.equal(runDenied.code, 1);
+    assert.match(runDenied.stderr, /NotCapable/);
+    const runGranted = await cli("run", TASKS, "readText", file, "--allow-read");
+    assert.equal(runGranted.stdout, '"secret"\n');
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("cli map --sandbox without --unstable-worker-options is bad usage, not exit 70", {
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  const run = await deno(["run", "-A", CLI, "map", TASKS, "square", "--sandbox"], "1\n");
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /need worker permissions.*run deno with --unstable-worker-options/);
+});
+
+/** Parses `args` with the sandbox flags, as `map` and `run` do. */
+async function parsePermissions(args: string[]): Promise<Permissions> {
+  let parsed: Permissions | null = null;
+  const command = Command.make("x", { sandbox: sandboxFlags.sandbox, allow: sandboxFlags.allow }, (
+    flags,
+  ) => Effect.sync(() => (parsed = permissionsFromFlags(flags))));
+  await Effect.runPromise(
+    Command.runWith(command, { version: "0" })(args).pipe(Effect.provide(denoCliLayer(args))),
+  );
+  assert.ok(parsed !== null, `did not parse ${args.join(" ")}`);
+  return parsed;
+}
+
+Deno.test("cli sandbox flags map to permissions as deno's --allow-* do", async () => {
+  assert.equal(await parsePermissions([]), "inherit");
+  assert.equal(await parsePermissions(["--sandbox"]), "none");
+  assert.deepEqual(await parsePermissions(["--allow-read"]), { read: true });
+  assert.deepEqual(
+    await parsePermissions(["--sandbox", "--allow-read=./data,/tmp", "--allow-net=x.test:443"]),
+    { read: ["./data", "/tmp"], net: ["x.test:443"] },
+  );
+  assert.deepEqual(
+    await parsePermissions([
+      "--allow-write",
+      "--allow-env=HOME",
+      "--allow-run",
+      "--allow-ffi",
+      "--allow-sys",
+      "--allow-import",
+    ]),
+    { write: true, env: ["HOME"], run: true, ffi: true, sys: true, import: true },
+  );
+  const none = Option.none<string>();
+  assert.deepEqual(
+    permissionsFromFlags({
+      sandbox: false,
+      allow: {
+        read: none,
+        write: none,
+        net: none,
+        env: none,
+        run: none,
+        ffi: none,
+        sys: none,
+        import: Option.some(","),
+      },
+    }),
+    { import: true },
+  );
+});
+
+Deno.test("cli bench --json reports speedup, efficiency and overhead", async () => {
+  const run = await cli(
+    "bench",
+    "--json",
+    "-j",
+    "2",
+    "--tasks",
+    "4",
+    "--task-ms",
+    "5",
+    "--messages",
+    "50",
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const report = JSON.parse(run.stdout);
+  assert.equal(report.processes, 2);
+  assert.equal(report.tasks, 4);
+  for (const key of ["taskMs", "singleMs", "poolMs", "speedup", "efficiency", "poolOpenMs"]) {
+    assert.ok(report[key] > 0, `${key}: ${report[key]}`);
+  }
+  assert.ok(Math.abs(report.efficiency - report.speedup / 2) <= 0.01, JSON.stringify(report));
+  for (const key of ["poolRoundTripUs", "rawRoundTripUs", "poolPipelinedUs", "rawPipelinedUs"]) {
+    assert.ok(report.overhead[key] > 0, `${key}: ${report.overhead[key]}`);
+  }
+});
+
+Deno.test("cli map, run and bench --help document their flags with examples", async () => {
+  const flags: Record<string, string[]> = {
+    map: [
+      "--input",
+      "--output",
+      "--raw",
+      "--unordered",
+      "--star",
+      "--keep-going",
+      "--processes",
+      "--chunksize",
+      "--timeout",
+      "--retries",
+      "--progress",
+      "--quiet",
+      "--sandbox",
+      "--allow-read",
+    ],
+    run: ["--raw", "--sandbox", "--allow-net"],
+    bench: ["--json", "--processes", "--tasks"],
+  };
+  for (const [command, names] of Object.entries(flags)) {
+    const run = await cli(command, "--help");
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`EXAMPLES[\\s\\S]*cli\\.ts ${command}`));
+    for (const name of names) assert.ok(run.stdout.includes(name), `${command} --help: ${name}`);
+  }
 });

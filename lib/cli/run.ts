@@ -5,16 +5,68 @@
  *
  * @module
  */
-import { Cause, Console, Effect, Exit, Layer } from "effect";
+import { Cause, Console, Data, Effect, Exit, Layer } from "effect";
 import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli";
 import { denoCliLayer } from "./platform.ts";
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit_codes.ts";
 
-/** The command ran to the end. */
-export const EXIT_OK = 0;
-/** The command itself failed. */
-export const EXIT_FAILURE = 1;
-/** Bad usage: an unknown command or flag, a missing or invalid value. */
-export const EXIT_USAGE = 2;
+export { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE };
+
+/**
+ * A command ended with a non-zero exit code, its reason already printed on stderr.
+ *
+ * @example
+ * ```ts
+ * import { CliExit } from "./run.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new CliExit({ code: 1 }).code, 1);
+ * ```
+ */
+export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number }> {}
+
+/**
+ * Runs a Promise-returning command body as an Effect: an exit code other than 0
+ * becomes a `CliExit` failure; interrupting the Effect (Ctrl-C) aborts `signal` and
+ * waits for the body to wind down (write what it has, stop its workers).
+ *
+ * @param body The command, given a signal that aborts on interruption; gives the exit code.
+ * @returns An Effect that succeeds on exit code 0.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Exit } from "effect";
+ * import { exitCodeEffect } from "./run.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const exit = await Effect.runPromiseExit(exitCodeEffect(() => Promise.resolve(1)));
+ * assert.ok(Exit.isFailure(exit));
+ * ```
+ */
+export function exitCodeEffect(
+  body: (signal: AbortSignal) => Promise<number>,
+): Effect.Effect<void, CliExit> {
+  return Effect.callback<number, unknown>((resume) => {
+    const controller = new AbortController();
+    const running = body(controller.signal);
+    running.then(
+      (code) => resume(Effect.succeed(code)),
+      (error) => resume(Effect.fail(error)),
+    );
+    return Effect.promise(() => {
+      controller.abort(new Error("interrupted"));
+      return running.then(() => {}, () => {});
+    });
+  }).pipe(
+    Effect.catch((error) =>
+      Effect.sync(() => {
+        console.error(describe(error));
+        return EXIT_FAILURE;
+      })
+    ),
+    Effect.flatMap((code) => code === EXIT_OK ? Effect.void : Effect.fail(new CliExit({ code }))),
+  );
+}
 
 /** Bad usage in one line, naming where to read the usage. */
 function usageLine(
@@ -57,6 +109,16 @@ const presenter = CliOutput.layerPresenter({
  */
 const builtIns = CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] });
 
+/** Listens for SIGINT where Deno can (not on Windows before a console exists). */
+function listenForSigint(handler: () => void): boolean {
+  try {
+    Deno.addSignalListener("SIGINT", handler);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
@@ -64,7 +126,9 @@ function describe(error: unknown): string {
 
 /**
  * Runs `command` on `args` and gives the exit code: 0 on success (and for `--help`
- * and `--version`), 2 for bad usage, 1 when the command failed (its reason on stderr).
+ * and `--version`), 2 for bad usage, 1 when the command failed (its reason on stderr),
+ * the code of a `CliExit` failure, and 130 when Ctrl-C (SIGINT) interrupted it (the
+ * command's finalizers have run by then).
  *
  * @param command The root command.
  * @param args The arguments after the script name, as `Deno.args`.
@@ -90,9 +154,22 @@ export async function runCommand<Name extends string, Input, ContextInput, E>(
   const program = Command.runWith(command, { version })(args).pipe(
     Effect.provide(Layer.mergeAll(denoCliLayer(args), presenter, builtIns)),
   );
-  const exit = await Effect.runPromiseExit(program);
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) Deno.exit(EXIT_INTERRUPTED); // a second Ctrl-C: now
+    interrupt.abort();
+  };
+  const listening = listenForSigint(onSigint);
+  let exit: Exit.Exit<void, unknown>;
+  try {
+    exit = await Effect.runPromiseExit(program, { signal: interrupt.signal });
+  } finally {
+    if (listening) Deno.removeSignalListener("SIGINT", onSigint);
+  }
   if (Exit.isSuccess(exit)) return EXIT_OK;
+  if (Cause.hasInterruptsOnly(exit.cause)) return EXIT_INTERRUPTED;
   const failure = exit.cause.reasons.find(Cause.isFailReason)?.error;
+  if (failure instanceof CliExit) return failure.code;
   if (CliError.isCliError(failure) && failure._tag === "ShowHelp") return EXIT_USAGE;
   if (failure !== undefined && typeof failure === "object" && failure !== null) {
     // Errors carrying a user message were already shown by effect/cli.

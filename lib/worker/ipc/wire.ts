@@ -15,7 +15,9 @@ export interface Portable {
 
 /** The data form of a `Portable`: its kind names the reviver. */
 export interface EncodedPortable {
+  /** The kind's name, as registered with `registerPortable`. */
   readonly __portable: string;
+  /** The kind's own plain fields. */
   readonly [field: string]: unknown;
 }
 

@@ -1,0 +1,433 @@
+/**
+ * The `map` command: a module's exported function over JSON lines (or plain text
+ * lines), on a pool, one JSON line out per item, in input order or completion order.
+ *
+ * Input is streamed: a plain map goes through `pool.imap`/`pool.imapUnordered`, which
+ * pull lazily and keep a bounded number of chunks in flight. `--star` and
+ * `--keep-going` need a spread or a settled `imap`, which the pool does not have: they
+ * make one `starmapSettled`/`mapSettled` call per chunk, with the same bound on chunks
+ * in flight.
+ *
+ * @module
+ */
+import { Pool } from "../pool.ts";
+import type { Permissions } from "../permissions.ts";
+import type { Settled } from "../jobs.ts";
+import type { TaskFunction } from "../types.ts";
+import { type Item, parseItems, readLines } from "./lines.ts";
+import { LineWriter } from "./output.ts";
+import { countLines, Progress } from "./progress.ts";
+import { checkSandboxAvailable } from "./sandbox_flags.ts";
+import { loadTaskModule, UsageError } from "./task_module.ts";
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit_codes.ts";
+
+/** What `map` was asked to do. */
+export interface MapCommandOptions {
+  /** The module, as typed: a path or a URL. */
+  readonly module: string;
+  /** The exported function's name. */
+  readonly exportName: string;
+  /** Read from this file rather than stdin. */
+  readonly input: string | null;
+  /** Write to this file rather than stdout. */
+  readonly output: string | null;
+  /** Take each line as a string rather than JSON. */
+  readonly raw: boolean;
+  /** Write results in completion order. */
+  readonly unordered: boolean;
+  /** Spread each item (a JSON array) as the arguments. */
+  readonly star: boolean;
+  /** Write failed items as JSON error lines and go on. */
+  readonly keepGoing: boolean;
+  /** Pool size; `null` for one per core. */
+  readonly processes: number | null;
+  /** Items per message to a worker; `null` for 1. */
+  readonly chunksize: number | null;
+  /** Milliseconds a chunk may run; `null` for no limit. */
+  readonly timeout: number | null;
+  /** Times a crashed or timed-out chunk is run again. */
+  readonly retries: number | null;
+  /** Progress on stderr: `auto` (when a terminal), `always`, `never`. */
+  readonly progress: "auto" | "always" | "never";
+  /** The workers' permissions. */
+  readonly permissions: Permissions;
+}
+
+/** One item's outcome, in output order. */
+type Outcome =
+  | { readonly line: number | null; readonly ok: true; readonly value: unknown }
+  | { readonly line: number | null; readonly ok: false; readonly error: unknown };
+
+/** Chunks of a `--star`/`--keep-going` run in flight, per worker (as `imap`'s). */
+const CHUNKS_IN_FLIGHT_PER_WORKER = 4;
+
+/**
+ * What an error line says about a failure: `tag` (the error class), the remote error's
+ * `name` for a `TaskError`, and the message.
+ *
+ * @param error The failure.
+ * @returns A JSON-ready object.
+ *
+ * @example
+ * ```ts
+ * import { describeFailure } from "./map.ts";
+ * import { TaskError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new TaskError({ message: "no", remoteName: "RangeError", isError: true });
+ * assert.deepEqual(describeFailure(error), { tag: "TaskError", name: "RangeError", message: "no" });
+ * ```
+ */
+export function describeFailure(
+  error: unknown,
+): { tag: string; name?: string; message: string } {
+  if (error instanceof Error) {
+    const tag = (error as { _tag?: unknown })._tag;
+    const remote = (error as { remoteName?: unknown }).remoteName;
+    const message = "reason" in error && typeof error.reason === "string"
+      ? error.reason
+      : error.message;
+    return {
+      tag: typeof tag === "string" ? tag : error.name,
+      ...(typeof remote === "string" ? { name: remote } : {}),
+      message,
+    };
+  }
+  return { tag: "Error", message: String(error) };
+}
+
+function oneLine(text: string): string {
+  return text.split("\n").map((part) => part.trim()).filter((part) => part !== "").join(" ");
+}
+
+function failureLine(outcome: Outcome & { ok: false }): string {
+  const { tag, name, message } = describeFailure(outcome.error);
+  const where = outcome.line === null ? "an item" : `line ${outcome.line}`;
+  if (tag === "InvalidInput") {
+    const raw = message.includes("not valid JSON") ? ", pass --raw to read lines as strings" : "";
+    return `map: ${where} ${oneLine(message)}: fix the line${raw}, or pass --keep-going to go on ` +
+      "past it";
+  }
+  return `map: ${where} failed: ${tag}${name === undefined ? "" : ` (${name})`}: ${
+    oneLine(message)
+  } (pass --keep-going to go on past failed items)`;
+}
+
+/** The results of a plain map: `imap` in input order, `imapUnordered` otherwise. */
+async function* streamed(
+  pool: Pool,
+  fn: TaskFunction,
+  items: AsyncIterable<Item>,
+  options: MapCommandOptions,
+  signal: AbortSignal,
+): AsyncGenerator<Outcome> {
+  const ordered = !options.unordered;
+  // Line numbers of the items submitted and not yet answered, in order.
+  const lines: number[] = [];
+  let invalid: Item | null = null;
+  async function* values(): AsyncGenerator<unknown> {
+    for await (const item of items) {
+      if (!item.ok) {
+        // Stop reading here; what came before still runs and is written.
+        invalid = item;
+        return;
+      }
+      if (ordered) lines.push(item.line);
+      yield item.value;
+    }
+  }
+  const callOptions = options.chunksize === null ? {} : { chunksize: options.chunksize };
+  const results = ordered
+    ? pool.imap(fn, values(), callOptions)
+    : pool.imapUnordered(fn, values(), callOptions);
+  // Not imap's own `signal` option: it keeps a little memory per item until the run
+  // ends (see the report); ending the iterator stops the call the same way.
+  const stop = (): void => void results.return?.();
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    for await (const value of results) {
+      yield { line: ordered ? lines.shift() ?? null : null, ok: true, value };
+    }
+  } catch (error) {
+    if (signal.aborted) throw error;
+    yield { line: ordered ? lines[0] ?? null : null, ok: false, error };
+    return;
+  } finally {
+    signal.removeEventListener("abort", stop);
+  }
+  if (signal.aborted) throw signal.reason;
+  const last = invalid as Item | null;
+  if (last !== null && !last.ok) yield { line: last.line, ok: false, error: last.error };
+}
+
+/**
+ * Every item's outcome: one `mapSettled`/`starmapSettled` call per chunk (one message
+ * to a worker), a bounded number in flight, answered in input order or as they end.
+ */
+async function* chunked(
+  pool: Pool,
+  fn: TaskFunction,
+  items: AsyncIterable<Item>,
+  options: MapCommandOptions,
+  outer: AbortSignal,
+): AsyncGenerator<Outcome> {
+  const chunksize = options.chunksize ?? 1;
+  const inFlight = pool.processes * CHUNKS_IN_FLIGHT_PER_WORKER;
+  const controller = new AbortController();
+  const abort = (): void => controller.abort(outer.reason);
+  outer.addEventListener("abort", abort, { once: true });
+  const signal = controller.signal;
+  const source = items[Symbol.asyncIterator]();
+  let exhausted = false;
+
+  async function nextChunk(): Promise<Item[]> {
+    const chunk: Item[] = [];
+    while (chunk.length < chunksize) {
+      const next = await source.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      chunk.push(next.value);
+    }
+    return chunk;
+  }
+
+  async function run(chunk: Item[]): Promise<Outcome[]> {
+    const values = chunk.flatMap((item) => (item.ok ? [item.value] : []));
+    let settled: Settled<unknown>[] = [];
+    if (values.length > 0) {
+      const call = { chunksize: values.length, signal };
+      settled = options.star
+        ? await pool.starmapSettled(fn, values as unknown[][], call)
+        : await pool.mapSettled(fn, values, call);
+    }
+    let next = 0;
+    return chunk.map((item): Outcome => {
+      if (!item.ok) return { line: item.line, ok: false, error: item.error };
+      const result = settled[next++]!;
+      return result.status === "fulfilled"
+        ? { line: item.line, ok: true, value: result.value }
+        : { line: item.line, ok: false, error: result.reason };
+    });
+  }
+
+  // Chunks by sequence number; `ready` lists the settled ones in completion order.
+  const running = new Map<number, Promise<Outcome[]>>();
+  const ready: number[] = [];
+  let wake: (() => void) | null = null;
+  let started = 0;
+  let taken = 0;
+  try {
+    while (true) {
+      while (!exhausted && running.size < inFlight) {
+        const chunk = await nextChunk();
+        if (chunk.length === 0) break;
+        const seq = started++;
+        const call = run(chunk);
+        running.set(seq, call);
+        const settle = (): void => {
+          ready.push(seq);
+          wake?.();
+        };
+        // Awaited below; this also keeps a chunk abandoned by an early stop from being
+        // reported as an unhandled rejection.
+        call.then(settle, settle);
+      }
+      if (running.size === 0) return;
+      const seq = options.unordered ? ready.shift() : taken;
+      if (seq === undefined || (!options.unordered && !ready.includes(seq))) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        continue;
+      }
+      if (!options.unordered) ready.splice(ready.indexOf(seq), 1);
+      const call = running.get(seq)!;
+      running.delete(seq);
+      taken++;
+      yield* await call;
+    }
+  } finally {
+    outer.removeEventListener("abort", abort);
+    controller.abort(new Error("map stopped"));
+  }
+}
+
+/** Opens where the items come from: `--input FILE` or stdin. */
+async function openInput(path: string | null): Promise<ReadableStream<Uint8Array>> {
+  if (path === null) return Deno.stdin.readable;
+  try {
+    return (await Deno.open(path)).readable;
+  } catch (error) {
+    throw new UsageError(
+      `map: cannot open input '${path}': ${
+        error instanceof Error ? error.message : String(error)
+      }: check the path`,
+    );
+  }
+}
+
+/** Opens where the results go: `--output FILE` (truncated) or stdout. */
+async function openOutput(path: string | null): Promise<Deno.FsFile | typeof Deno.stdout> {
+  if (path === null) return Deno.stdout;
+  try {
+    return await Deno.open(path, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new UsageError(
+      `map: cannot open output '${path}': ${
+        error instanceof Error ? error.message : String(error)
+      }: check the path`,
+    );
+  }
+}
+
+async function openPool(options: MapCommandOptions): Promise<Pool> {
+  try {
+    return await Pool.open({
+      ...(options.processes === null ? {} : { processes: options.processes }),
+      ...(options.timeout === null ? {} : { timeout: options.timeout }),
+      ...(options.retries === null ? {} : { retries: options.retries }),
+      ...(options.permissions === "inherit" ? {} : { permissions: options.permissions }),
+    });
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof TypeError) {
+      throw new UsageError(`map: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/** Ends the pool, but waits no longer than `ms` (a busy worker cannot be stopped). */
+async function terminate(pool: Pool, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    pool.terminate().catch(() => {}),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
+ * Runs `map` and gives its exit code: 0 when every item succeeded, 1 when one failed,
+ * 2 for bad usage, 130 when `signal` aborted (Ctrl-C) — after writing out the results
+ * already received and stopping the workers.
+ *
+ * @param options What to map, how, and where.
+ * @param signal Aborts the run (SIGINT).
+ * @returns The exit code.
+ *
+ * @example
+ * ```ts
+ * import { mapCommand } from "./map.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const code = await mapCommand({
+ *   module: "./no/such/module.ts", exportName: "f", input: null, output: null,
+ *   raw: false, unordered: false, star: false, keepGoing: false, processes: 1,
+ *   chunksize: null, timeout: null, retries: null, progress: "never",
+ *   permissions: "inherit",
+ * }, new AbortController().signal);
+ * assert.equal(code, 2);
+ * ```
+ */
+export async function mapCommand(options: MapCommandOptions, signal: AbortSignal): Promise<number> {
+  let task;
+  let input: ReadableStream<Uint8Array>;
+  let sink: Deno.FsFile | typeof Deno.stdout;
+  let pool: Pool;
+  try {
+    if (
+      options.chunksize !== null && (!Number.isInteger(options.chunksize) || options.chunksize < 1)
+    ) {
+      throw new UsageError(
+        `map: --chunksize must be a positive integer: current value is ${options.chunksize}`,
+      );
+    }
+    task = await loadTaskModule("map", options.module, options.exportName);
+    checkSandboxAvailable("map", options.permissions);
+    input = await openInput(options.input);
+    sink = await openOutput(options.output);
+    pool = await openPool(options);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(error.message);
+    return EXIT_USAGE;
+  }
+
+  const out = new LineWriter(sink);
+  const showProgress = options.progress === "always" ||
+    (options.progress === "auto" && Deno.stderr.isTerminal());
+  const progress = showProgress
+    ? new Progress(Deno.stderr, { terminal: Deno.stderr.isTerminal() })
+    : null;
+  if (progress !== null && options.input !== null) {
+    countLines(options.input).then((total) => {
+      if (total !== null) progress.total = total;
+    }, () => {});
+  }
+
+  const items = parseItems(readLines(input), { raw: options.raw, star: options.star });
+  const outcomes = options.star || options.keepGoing
+    ? chunked(pool, task.fn, items, options, signal)
+    : streamed(pool, task.fn, items, options, signal);
+
+  let failed = 0;
+  let stop: { message: string } | null = null;
+  let interrupted = false;
+  try {
+    for await (const outcome of outcomes) {
+      let text: string | undefined;
+      if (outcome.ok) {
+        try {
+          text = JSON.stringify(outcome.value) ?? "null";
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          const notJson = new Error(`its result cannot be written as JSON: ${reason}`);
+          Object.defineProperty(notJson, "_tag", { value: "ResultNotJSON" });
+          (outcome as { ok: boolean }).ok = false;
+          (outcome as { error?: unknown }).error = notJson;
+        }
+      }
+      if (text !== undefined) {
+        await out.line(text);
+        progress?.done();
+        continue;
+      }
+      failed++;
+      progress?.failed();
+      const failure = outcome as Outcome & { ok: false };
+      if (options.keepGoing) {
+        await out.line(
+          JSON.stringify({ line: failure.line, error: describeFailure(failure.error) }),
+        );
+      } else {
+        stop = { message: failureLine(failure) };
+        break;
+      }
+    }
+  } catch (error) {
+    if (signal.aborted) {
+      interrupted = true;
+    } else {
+      stop = {
+        message: `map: ${
+          error instanceof Error ? `${error.name}: ${oneLine(error.message)}` : error
+        }`,
+      };
+      failed++;
+    }
+  }
+
+  let writeError: unknown = null;
+  await out.close().catch((error) => (writeError = error));
+  if (sink !== Deno.stdout) (sink as Deno.FsFile).close();
+  progress?.finish(interrupted ? "map (interrupted)" : "map");
+  await terminate(pool, interrupted ? 200 : 1000);
+  if (interrupted) return EXIT_INTERRUPTED;
+  if (writeError !== null) {
+    console.error(`map: cannot write the results: ${(writeError as Error).message ?? writeError}`);
+    return EXIT_FAILURE;
+  }
+  if (stop !== null) console.error(stop.message);
+  return failed > 0 ? EXIT_FAILURE : EXIT_OK;
+}

@@ -1,0 +1,117 @@
+/**
+ * Output of `map`: lines written to a stream in batches (one write per line would cost
+ * more than many tasks), flushed soon after they are written even when no more come,
+ * and on demand (before an exit).
+ *
+ * @module
+ */
+
+/** Where the bytes go: `Deno.stdout` or an open file. */
+export interface ByteSink {
+  /** Writes some of `bytes`, giving how many. */
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/** Bytes kept before a write is started. */
+const HIGH_WATER = 64 * 1024;
+/** A line kept this long without more is written anyway, in ms. */
+const LINGER_MS = 20;
+
+const encoder = new TextEncoder();
+
+/**
+ * Buffers lines and writes them in batches.
+ *
+ * @example
+ * ```ts
+ * import { LineWriter } from "./output.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const chunks: string[] = [];
+ * const sink = {
+ *   write(bytes: Uint8Array) {
+ *     chunks.push(new TextDecoder().decode(bytes));
+ *     return Promise.resolve(bytes.length);
+ *   },
+ * };
+ * const out = new LineWriter(sink);
+ * await out.line("1");
+ * await out.line("4");
+ * await out.close();
+ * assert.equal(chunks.join(""), "1\n4\n");
+ * ```
+ */
+export class LineWriter {
+  readonly #sink: ByteSink;
+  #buffer: string[] = [];
+  #size = 0;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #writing: Promise<void> = Promise.resolve();
+  #failure: unknown = null;
+  /** Lines handed to the sink so far. */
+  #written = 0;
+
+  /** Writes to `sink`. */
+  constructor(sink: ByteSink) {
+    this.#sink = sink;
+  }
+
+  /** Lines written out (handed to the sink) so far. */
+  get written(): number {
+    return this.#written;
+  }
+
+  /**
+   * Adds one line (a newline is appended). Resolves at once unless the buffer is full,
+   * then when it has been written: the caller slows down to the sink's pace.
+   */
+  line(text: string): Promise<void> {
+    if (this.#failure !== null) return Promise.reject(this.#failure);
+    this.#buffer.push(text);
+    this.#size += text.length + 1;
+    if (this.#size >= HIGH_WATER) return this.flush();
+    if (this.#timer === null) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.flush().catch(() => {});
+      }, LINGER_MS);
+    }
+    return Promise.resolve();
+  }
+
+  /** Writes out every line added so far. */
+  flush(): Promise<void> {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    if (this.#buffer.length > 0) {
+      const lines = this.#buffer;
+      const text = lines.join("\n") + "\n";
+      this.#buffer = [];
+      this.#size = 0;
+      this.#writing = this.#writing.then(async () => {
+        if (this.#failure !== null) return;
+        try {
+          await writeAll(this.#sink, encoder.encode(text));
+          this.#written += lines.length;
+        } catch (error) {
+          this.#failure = error;
+        }
+      });
+    }
+    return this.#writing.then(() => {
+      if (this.#failure !== null) throw this.#failure;
+    });
+  }
+
+  /** Flushes and stops the timer. */
+  close(): Promise<void> {
+    return this.flush();
+  }
+}
+
+async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) done += await sink.write(bytes.subarray(done));
+}
