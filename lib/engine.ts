@@ -321,13 +321,6 @@ export class Engine {
     return id;
   }
 
-  /** The modules a new worker will import: a sandboxed one loads them from the start. */
-  #taskModules(): string[] {
-    const refs = [...this.#fnRefs.values()];
-    if (this.#options.initializer) refs.push(this.#options.initializer);
-    return refs.flatMap((ref) => ref.kind === "export" ? [ref.module] : []);
-  }
-
   #spawn(): void {
     const number = ++this.#workerNumber;
     const name = `${this.#options.name}-${number}`;
@@ -355,7 +348,6 @@ export class Engine {
         ended: (end) => this.#ended(slot, end),
       },
       this.#options.permissions,
-      this.#taskModules(),
     );
     this.#slots.add(slot);
     slot.channel.post([INIT, {
