@@ -69,3 +69,34 @@ export type {
   WaitTimeoutFields,
   WorkerCrashedFields,
 } from "./lib/errors.ts";
+export {
+  JoinableQueue,
+  Queue,
+  type QueueOptions,
+  type QueueWaitOptions,
+} from "./lib/worker/ipc/queue.ts";
+export { Connection, Pipe, type RecvOptions } from "./lib/worker/ipc/pipe.ts";
+export { type SharedOptions, Value } from "./lib/worker/ipc/value.ts";
+export { Array, SharedArray } from "./lib/worker/ipc/shared_array.ts";
+export { Lock, RLock } from "./lib/worker/ipc/lock.ts";
+export { BoundedSemaphore, Semaphore } from "./lib/worker/ipc/semaphore.ts";
+export { Event } from "./lib/worker/ipc/event.ts";
+export { Condition } from "./lib/worker/ipc/condition.ts";
+export { Barrier, type BarrierOptions } from "./lib/worker/ipc/barrier.ts";
+export type { AcquireAsyncOptions, BlockingOptions, WaitOptions } from "./lib/worker/ipc/_wait.ts";
+export type { ArrayOf, ElementType, ShareableType, TypeCode } from "./lib/worker/ipc/_types.ts";
+export {
+  BrokenBarrierError,
+  BrokenPipeError,
+  Empty,
+  EOFError,
+  Full,
+  HandleClosed,
+  IpcError,
+} from "./lib/worker/ipc/errors.ts";
+export {
+  type Acquirable,
+  type EffectQueueOptions,
+  type EffectWaitOptions,
+  IpcEffect,
+} from "./lib/ipc_effect.ts";

@@ -223,6 +223,8 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
         this.#finish = null;
         active.delete(this as unknown as Process<TaskFunction>);
         this.#channel?.terminate();
+        // Handles the process held (a pipe end) close with it, as an OS process's would.
+        for (const release of encoded?.release ?? []) release();
         if (outcome === null) resolve(undefined);
         else if (outcome.ok) resolve(outcome.value as ResultOf<F>);
         else reject(outcome.error);

@@ -63,9 +63,13 @@ Deno.test("cli demo runs every classic example under its question and exits 0", 
   const lines = run.stdout.split("\n");
   const headings = [
     "How do I run a function in its own process?",
-    "How do four processes each print their name?",
     "How do I map a function over a list on every core?",
+    "How do four processes each print their name?",
+    "How do processes pass work along a Queue?",
+    "How do two processes talk over a Pipe?",
+    "How do processes share a counter safely?",
     "How does the Effect face cancel work?",
+    "How do I run code I do not trust?",
   ];
   const positions = headings.map((heading) => lines.indexOf(`## ${heading}`));
   assert.ok(positions.every((at) => at >= 0), `a heading is missing:\n${run.stdout}`);
@@ -79,11 +83,15 @@ Deno.test("cli demo runs every classic example under its question and exits 0", 
 Deno.test("cli demo prints each example's output under its own heading", async () => {
   const { stdout } = await cli("demo");
   const sections = stdout.split(/^## /m).slice(1);
-  assert.equal(sections.length, 4);
+  assert.equal(sections.length, 8);
   assert.match(sections[0]!, /hello bob from Process-1/);
-  for (const line of PROCESS_LINES) assert.ok(sections[1]!.includes(line));
-  assert.match(sections[2]!, /^\[ 1, 4, 9, 16, 25 \]$/m);
-  assert.match(sections[3]!, /interrupted after 100 ms/);
+  assert.match(sections[1]!, /^\[ 1, 4, 9, 16, 25 \]$/m);
+  for (const line of PROCESS_LINES) assert.ok(sections[2]!.includes(line));
+  assert.match(sections[3]!, /81/);
+  assert.match(sections[4]!, /^pong 2$/m);
+  assert.match(sections[5]!, /^40000$/m);
+  assert.match(sections[6]!, /interrupted after 100 ms/);
+  assert.match(sections[7]!, /refused \(NotCapable\)/);
 });
 
 Deno.test("cli info --json gives the versions, the cores and worker permissions", async () => {

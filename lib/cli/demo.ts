@@ -10,6 +10,10 @@ import { main as oneProcess } from "../../examples/01_one_process.ts";
 import { main as fourProcesses } from "../../examples/02_four_processes.ts";
 import { main as poolMap } from "../../examples/03_pool_map.ts";
 import { main as effectPool } from "../../examples/04_effect_pool.ts";
+import { main as queuePipeline } from "../../examples/05_queue_pipeline.ts";
+import { main as pipe } from "../../examples/06_pipe.ts";
+import { main as sharedCounter } from "../../examples/07_shared_counter.ts";
+import { main as sandbox } from "../../examples/08_sandbox.ts";
 
 /** One example of the demo: the question it answers, its file, and its `main()`. */
 export interface DemoExample {
@@ -39,19 +43,39 @@ export const DEMO_EXAMPLES: readonly DemoExample[] = [
     main: oneProcess,
   },
   {
-    question: "How do four processes each print their name?",
-    file: "examples/02_four_processes.ts",
-    main: fourProcesses,
-  },
-  {
     question: "How do I map a function over a list on every core?",
     file: "examples/03_pool_map.ts",
     main: poolMap,
   },
   {
+    question: "How do four processes each print their name?",
+    file: "examples/02_four_processes.ts",
+    main: fourProcesses,
+  },
+  {
+    question: "How do processes pass work along a Queue?",
+    file: "examples/05_queue_pipeline.ts",
+    main: queuePipeline,
+  },
+  {
+    question: "How do two processes talk over a Pipe?",
+    file: "examples/06_pipe.ts",
+    main: pipe,
+  },
+  {
+    question: "How do processes share a counter safely?",
+    file: "examples/07_shared_counter.ts",
+    main: sharedCounter,
+  },
+  {
     question: "How does the Effect face cancel work?",
     file: "examples/04_effect_pool.ts",
     main: effectPool,
+  },
+  {
+    question: "How do I run code I do not trust?",
+    file: "examples/08_sandbox.ts",
+    main: sandbox,
   },
 ];
 

@@ -19,3 +19,21 @@
 export { currentProcess, parentProcess, type ProcessInfo } from "./identity.ts";
 export { cancelled, taskSignal } from "./task_context.ts";
 export { Transfer, transfer } from "./transfer.ts";
+export { JoinableQueue, Queue } from "./ipc/queue.ts";
+export { Connection, Pipe } from "./ipc/pipe.ts";
+export { Value } from "./ipc/value.ts";
+export { Array, SharedArray } from "./ipc/shared_array.ts";
+export { Lock, RLock } from "./ipc/lock.ts";
+export { BoundedSemaphore, Semaphore } from "./ipc/semaphore.ts";
+export { Event } from "./ipc/event.ts";
+export { Condition } from "./ipc/condition.ts";
+export { Barrier } from "./ipc/barrier.ts";
+export {
+  BrokenBarrierError,
+  BrokenPipeError,
+  Empty,
+  EOFError,
+  Full,
+  HandleClosed,
+  IpcError,
+} from "./ipc/errors.ts";

@@ -4,4 +4,12 @@
  *
  * @module
  */
-export {};
+import "./queue.ts";
+import "./pipe.ts";
+import "./lock.ts";
+import "./semaphore.ts";
+import "./event.ts";
+import "./condition.ts";
+import "./barrier.ts";
+import "./value.ts";
+import "./shared_array.ts";

@@ -9,8 +9,15 @@
 
 /** An object that knows how to cross into another isolate. */
 export interface Portable {
-  /** Plain data that structured clone carries, plus what must be transferred. */
-  encode(): { readonly data: EncodedPortable; readonly transfer: readonly Transferable[] };
+  /**
+   * Plain data that structured clone carries, plus what must be transferred, and
+   * optionally what to do once the receiving process has ended (close its handle).
+   */
+  encode(): {
+    readonly data: EncodedPortable;
+    readonly transfer: readonly Transferable[];
+    readonly release?: () => void;
+  };
 }
 
 /** The data form of a `Portable`: its kind names the reviver. */
@@ -44,14 +51,20 @@ function isPortable(value: unknown): value is Portable {
 export function encodeItems(
   items: readonly unknown[],
   spread: boolean,
-): { readonly items: unknown[]; readonly transfer: Transferable[] } | null {
+): {
+  readonly items: unknown[];
+  readonly transfer: Transferable[];
+  readonly release: Array<() => void>;
+} | null {
   if (!inUse) return null;
   let out: unknown[] | null = null;
   const transfer: Transferable[] = [];
+  const release: Array<() => void> = [];
   const encodeOne = (value: unknown): unknown => {
     if (!isPortable(value)) return value;
     const encoded = value.encode();
     transfer.push(...encoded.transfer);
+    if (encoded.release) release.push(encoded.release);
     return encoded.data;
   };
   for (let i = 0; i < items.length; i++) {
@@ -59,7 +72,7 @@ export function encodeItems(
     const next = spread && Array.isArray(item) ? mapIfChanged(item, encodeOne) : encodeOne(item);
     if (next !== item) (out ??= [...items])[i] = next;
   }
-  return out === null ? null : { items: out, transfer };
+  return out === null ? null : { items: out, transfer, release };
 }
 
 /** Revives the encoded portable objects among `items`, in place. */
