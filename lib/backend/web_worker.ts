@@ -36,6 +36,7 @@ import {
 } from "../protocol.ts";
 
 const ENTRY = new URL("../worker/entry.ts", import.meta.url).href;
+const KINDS = new URL("../worker/ipc/kinds.ts", import.meta.url).href;
 
 /** Why a worker is gone. */
 export interface WorkerEnd {
@@ -163,7 +164,9 @@ function launch(
 
 /** The generated module a sandboxed worker starts from: static imports only. */
 function bootstrap(modules: Iterable<string>): string {
-  const lines = [ENTRY, ...modules].map((url) => `import ${JSON.stringify(url)};`);
+  // The kinds of communication objects load lazily in other workers; a sandboxed one
+  // cannot import them later, so it loads them up front.
+  const lines = [ENTRY, KINDS, ...modules].map((url) => `import ${JSON.stringify(url)};`);
   return `data:text/javascript,${encodeURIComponent(lines.join("\n"))}`;
 }
 

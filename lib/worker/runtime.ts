@@ -27,7 +27,6 @@ import {
   type WireError,
 } from "../protocol.ts";
 import { setIdentity } from "./identity.ts";
-import "./ipc/kinds.ts";
 import { decodeItems } from "./ipc/wire.ts";
 import { abortTask, enterTask } from "./task_context.ts";
 import { unwrapTransfers } from "./transfer.ts";
@@ -35,6 +34,9 @@ import { type AnyFunction, resolveTask, TaskNotFoundSignal } from "./resolve.ts"
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 type ItemErrors = Array<readonly [number, WireError]>;
+
+/** The kinds of communication objects, loaded on first use. */
+let kinds: Promise<unknown> | null = null;
 
 /** One worker's runner; `post` sends a message to the main side. */
 export class Runtime {
@@ -62,7 +64,6 @@ export class Runtime {
         this.#refs.set(message[1], message[2]);
         return;
       case RUN:
-        if (message[7]) decodeItems(message[4], message[5]);
         this.#queue.push(message);
         this.#pump();
         return;
@@ -111,7 +112,8 @@ export class Runtime {
 
   /** Runs a chunk; returns a Promise only when it had to wait (import or async task). */
   #runChunk(message: RunMessage): Promise<void> | undefined {
-    const [, chunkId, fnId, jobId, items, spread, settle] = message;
+    const [, chunkId, fnId, jobId, items, spread, settle, encoded] = message;
+    if (encoded) return this.#reviveThenRun(message);
     const fn = this.#functions.get(fnId);
     if (fn === undefined) return this.#resolveThenRun(message);
     const results = new Array<unknown>(items.length);
@@ -182,6 +184,22 @@ export class Runtime {
     } finally {
       if (busy !== null) Atomics.store(busy, BUSY_CELL, 0);
     }
+  }
+
+  /**
+   * Revives the communication objects among a chunk's arguments, loading their kinds
+   * the first time: most workers never receive one, so they never load that code.
+   */
+  async #reviveThenRun(message: RunMessage): Promise<void> {
+    try {
+      await (kinds ??= import("./ipc/kinds.ts"));
+      decodeItems(message[4], message[5]);
+    } catch (error) {
+      this.#post([FAILED, message[1], toWireError(error)]);
+      return;
+    }
+    const [kind, chunkId, fnId, jobId, items, spread, settle] = message;
+    await this.#runChunk([kind, chunkId, fnId, jobId, items, spread, settle, false]);
   }
 
   async #resolveThenRun(message: RunMessage): Promise<void> {
