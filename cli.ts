@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { backendFlag } from "./lib/cli/backend_flag.ts";
 import { Effect, Option } from "effect";
 import { Argument, Command, Flag } from "effect/cli";
 import config from "./deno.json" with { type: "json" };
@@ -101,6 +102,7 @@ const map = Command.make(
     ),
     sandbox: sandboxFlags.sandbox,
     allow: sandboxFlags.allow,
+    backend: backendFlag,
   },
   (flags) =>
     exitCodeEffect((signal) =>
@@ -119,6 +121,7 @@ const map = Command.make(
         retries: orNull(flags.retries),
         progress: flags.quiet ? "never" : flags.progress ? "always" : "auto",
         permissions: permissionsFromFlags(flags),
+        backend: flags.backend,
       }, signal)
     ),
 ).pipe(
@@ -165,6 +168,7 @@ const run = Command.make(
     ),
     sandbox: sandboxFlags.sandbox,
     allow: sandboxFlags.allow,
+    backend: backendFlag,
   },
   (flags) =>
     exitCodeEffect((signal) =>
@@ -174,6 +178,7 @@ const run = Command.make(
         args: flags.args,
         raw: flags.raw,
         permissions: permissionsFromFlags(flags),
+        backend: flags.backend,
       }, signal)
     ),
 ).pipe(

@@ -7,6 +7,7 @@
  * @module
  */
 import { startWebWorker, type WorkerChannel, type WorkerEnd } from "./backend/web_worker.ts";
+import { startSubprocess, type SubprocessChannel } from "./backend/subprocess.ts";
 import { Deque } from "./deque.ts";
 import {
   fromWire,
@@ -100,9 +101,19 @@ export interface EngineOptions {
   readonly cancelGrace: number;
   /** What the workers may do. */
   readonly permissions: Permissions;
+  /** What a process is: a Web Worker, or a child `deno` process. */
+  readonly backend: Backend;
+  /** Heap limit of each subprocess in MiB, or null. */
+  readonly maxHeapMB: number | null;
   /** Defaults for each call's fault handling. */
   readonly faults: JobFaults;
 }
+
+/** What a process is: a Web Worker (`"worker"`) or a child `deno` (`"subprocess"`). */
+export type Backend = "worker" | "subprocess";
+
+/** A started process of either backend; subprocesses say when they have exited. */
+type Channel = WorkerChannel & Partial<Pick<SubprocessChannel, "exited" | "pid">>;
 
 /** Counters a user may read at any time. */
 export interface PoolStats {
@@ -125,7 +136,7 @@ export interface PoolStats {
 }
 
 interface Slot {
-  readonly channel: WorkerChannel;
+  readonly channel: Channel;
   readonly name: string;
   readonly pid: number;
   readonly known: Set<number>;
@@ -157,6 +168,8 @@ export class Engine {
   readonly #drainWaiters: Array<() => void> = [];
   /** Dropped workers that may still be running synchronous code. */
   readonly #dropped = new Set<Int32Array>();
+  /** Stopped subprocesses that have not exited yet: `whenDrained` waits for them. */
+  readonly #exiting = new Set<Promise<unknown>>();
   #phase: Phase = "opening";
   #opened: ((error: PoolError | null) => void) | null = null;
   #broken: PoolError | null = null;
@@ -327,7 +340,7 @@ export class Engine {
     const pid = nextPid();
     const slot: Slot = {
       // Assigned right below: the listener needs the slot, the slot needs the channel.
-      channel: undefined as unknown as WorkerChannel,
+      channel: undefined as unknown as Channel,
       name,
       pid,
       known: new Set(),
@@ -341,17 +354,20 @@ export class Engine {
       graceTimer: undefined,
       deadlineTimer: undefined,
     };
-    (slot as { channel: WorkerChannel }).channel = startWebWorker(
-      name,
-      {
-        message: (message) => this.#receive(slot, message),
-        ended: (end) => this.#ended(slot, end),
-      },
-      this.#options.permissions,
-    );
+    const listener = {
+      message: (message: FromWorker) => this.#receive(slot, message),
+      ended: (end: WorkerEnd) => this.#ended(slot, end),
+    };
+    const { permissions, maxHeapMB } = this.#options;
+    const channel: Channel = this.#options.backend === "subprocess"
+      ? startSubprocess(name, listener, { permissions, maxHeapMB })
+      : startWebWorker(name, listener, permissions);
+    (slot as { channel: Channel }).channel = channel;
+    // A subprocess is known by its OS pid (its own `currentProcess().pid`).
+    if (channel.pid != null) (slot as { pid: number }).pid = channel.pid;
     this.#slots.add(slot);
     slot.channel.post([INIT, {
-      self: { name, pid },
+      self: { name, pid: slot.pid },
       parent: { name: currentProcess().name, pid: currentProcess().pid },
       cancelBits: this.#cancelBits,
       busy: slot.busy.buffer as SharedArrayBuffer,
@@ -498,6 +514,11 @@ export class Engine {
     clearTimeout(slot.deadlineTimer);
     Atomics.store(slot.busy, DROPPED_CELL, 1);
     slot.channel.terminate();
+    const exited = slot.channel.exited;
+    if (exited !== undefined && !this.#exiting.has(exited)) {
+      this.#exiting.add(exited);
+      exited.then(() => this.#exiting.delete(exited));
+    }
     if (!ended && Atomics.load(slot.busy, BUSY_CELL) === 1) this.#dropped.add(slot.busy);
   }
 
@@ -615,7 +636,13 @@ export class Engine {
     for (const slot of this.#slots) this.#drop(slot);
     this.#slots.clear();
     if (this.#phase === "closed") this.#phase = "terminated";
-    for (const drained of this.#drainWaiters.splice(0)) drained();
+    const waiters = this.#drainWaiters.splice(0);
+    const wake = (): void => {
+      for (const drained of waiters) drained();
+    };
+    // Subprocesses count as gone once they exited: no child outlives the pool's join.
+    if (this.#exiting.size === 0) wake();
+    else Promise.all(this.#exiting).then(wake);
   }
 }
 

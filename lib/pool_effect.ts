@@ -135,9 +135,20 @@ export function make(options: PoolOptions): Effect.Effect<EffectPool, PoolError,
     engine.open((error) => resume(error ? Effect.fail(error) : Effect.succeed(engine)));
     return Effect.sync(() => engine.terminate());
   });
-  return Effect.acquireRelease(open, (engine) => Effect.sync(() => engine.terminate())).pipe(
+  return Effect.acquireRelease(open, terminated).pipe(
     Effect.map(effectPool),
   );
+}
+
+/**
+ * Terminates the pool and waits until its processes are gone (at once for workers;
+ * for subprocesses, until each child exited): closing the scope leaves no child.
+ */
+function terminated(engine: Engine): Effect.Effect<void> {
+  return Effect.callback<void>((resume) => {
+    engine.terminate();
+    engine.whenDrained(() => resume(Effect.void));
+  });
 }
 
 /** A layer providing `PoolService`; see `Pool.layer`. */
@@ -253,7 +264,7 @@ function effectPool(engine: Engine): EffectPool {
     join: Effect.callback<void>((resume) => {
       engine.whenDrained(() => resume(Effect.void));
     }),
-    terminate: Effect.sync(() => engine.terminate()),
+    terminate: terminated(engine),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import type { TaskFunction } from "./types.ts";
-import type { EngineOptions, JobFaults } from "./engine.ts";
+import type { Backend, EngineOptions, JobFaults } from "./engine.ts";
 import { callerModule, taskRef } from "./task.ts";
 
 /** How a pool is opened. */
@@ -27,6 +27,18 @@ export interface PoolOptions {
   readonly timeout?: number;
   /** Default for every call's `retries` (see `FaultOptions`). @default {0} */
   readonly retries?: number;
+  /**
+   * What each process is: a Web Worker (`"worker"`: fast to start and to message), or
+   * a child `deno` process (`"subprocess"`: killable while busy, its own heap limit and
+   * permission flags, no shared memory). @default {"worker"}
+   */
+  readonly backend?: "worker" | "subprocess";
+  /**
+   * Heap limit of each process in MiB (V8's `--max-old-space-size`); a task that
+   * exceeds it fails with `WorkerCrashed` and the process is replaced. Needs
+   * `backend: "subprocess"`. @default {undefined} (V8's own limit)
+   */
+  readonly maxHeapMB?: number;
 }
 
 /** How a call reacts to slow or failing work: on the pool as defaults, or per call. */
@@ -97,9 +109,12 @@ export function engineOptions(options: PoolOptions): EngineOptions {
       `Cannot open pool as 'name' must be a non-empty string: current value is ${describe(name)}`,
     );
   }
+  const { backend, maxHeapMB } = checkBackend("open pool", options);
   return {
     processes,
     name,
+    backend,
+    maxHeapMB,
     initializer: options.initializer ? taskRef(options.initializer, callerModule) : null,
     initargs: options.initargs ?? [],
     maxTasksPerChild: options.maxTasksPerChild ?? null,
@@ -110,6 +125,33 @@ export function engineOptions(options: PoolOptions): EngineOptions {
     quickChunkMs: QUICK_CHUNK_MS,
     cancelGrace: CANCEL_GRACE_MS,
   };
+}
+
+/**
+ * Checks the `backend` and `maxHeapMB` options (of a pool or a process) and fills in
+ * the defaults.
+ */
+export function checkBackend(
+  action: string,
+  options: { readonly backend?: unknown; readonly maxHeapMB?: unknown },
+): { backend: Backend; maxHeapMB: number | null } {
+  const backend = options.backend ?? "worker";
+  if (backend !== "worker" && backend !== "subprocess") {
+    throw new TypeError(
+      `Cannot ${action} as 'backend' must be "worker" or "subprocess": current value is ${
+        describe(backend)
+      }`,
+    );
+  }
+  if (options.maxHeapMB === undefined) return { backend, maxHeapMB: null };
+  positiveInteger(action, "maxHeapMB", options.maxHeapMB);
+  if (backend !== "subprocess") {
+    throw new TypeError(
+      `Cannot ${action} as 'maxHeapMB' needs backend "subprocess" (a worker's heap cannot be ` +
+        `limited on Deno): current value of 'backend' is ${describe(backend)}`,
+    );
+  }
+  return { backend, maxHeapMB: options.maxHeapMB as number };
 }
 
 const NO_FAULT_HANDLING: JobFaults = { timeout: null, retries: 0, retryTaskErrors: false };

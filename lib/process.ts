@@ -7,6 +7,8 @@
 import type { ResultOf, SendableArgs, TaskFunction } from "./types.ts";
 import { Effect, type Scope } from "effect";
 import { startWebWorker, type WorkerChannel, type WorkerEnd } from "./backend/web_worker.ts";
+import { startSubprocess, type SubprocessChannel } from "./backend/subprocess.ts";
+import { checkBackend } from "./pool_options.ts";
 import {
   fromWire,
   SerializationError,
@@ -40,6 +42,17 @@ export interface ProcessOptions<F extends TaskFunction> {
   readonly name?: string;
   /** What the process may do. @default {"inherit"} */
   readonly permissions?: Permissions;
+  /**
+   * What the process is: a Web Worker (`"worker"`), or a child `deno` process
+   * (`"subprocess"`), which `terminate()` (SIGTERM) and `kill()` (SIGKILL) stop even
+   * while it is busy, and whose `exitCode` is its own. @default {"worker"}
+   */
+  readonly backend?: "worker" | "subprocess";
+  /**
+   * Heap limit in MiB (V8's `--max-old-space-size`); exceeding it ends the process with
+   * `WorkerCrashed`. Needs `backend: "subprocess"`. @default {undefined}
+   */
+  readonly maxHeapMB?: number;
 }
 
 /** What ends a process's `join()` with an error. */
@@ -78,9 +91,11 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
   readonly #task: string;
   readonly #args: readonly unknown[];
   readonly #permissions: Permissions;
+  readonly #backend: "worker" | "subprocess";
+  readonly #maxHeapMB: number | null;
   #pid: number | null = null;
   #exitCode: number | null = null;
-  #channel: WorkerChannel | null = null;
+  #channel: WorkerChannel | SubprocessChannel | null = null;
   #outcome: Promise<ResultOf<F> | undefined> | null = null;
   #finish:
     | ((outcome: { ok: true; value: unknown } | { ok: false; error: ProcessError } | null) => void)
@@ -107,6 +122,9 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     this.#task = taskName(options.target);
     this.#args = options.args ?? [];
     this.#permissions = validatePermissions(options.permissions ?? "inherit", "create process");
+    const { backend, maxHeapMB } = checkBackend("create process", options);
+    this.#backend = backend;
+    this.#maxHeapMB = maxHeapMB;
     try {
       // Found now, while the caller's module is on the stack.
       this.#ref = taskRef(options.target, callerModule);
@@ -160,14 +178,20 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     );
   }
 
-  /** The process id: unique in this program; `null` before `start()`. */
+  /**
+   * The process id: the OS pid of a subprocess; for a worker, an id unique in this
+   * program. `null` before `start()`.
+   */
   get pid(): number | null {
+    const channel = this.#channel;
+    if (channel !== null && isSubprocess(channel) && channel.pid !== null) return channel.pid;
     return this.#pid;
   }
 
   /**
    * `null` while running (or before start); then 0 on success, 1 when the target
    * threw, the code given to `Deno.exit()`, -15 after `terminate()`, -9 after `kill()`.
+   * A subprocess reports its own exit: its code, or minus the signal that ended it.
    */
   get exitCode(): number | null {
     return this.#exitCode;
@@ -198,6 +222,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     const encoded = encodeItems([this.#args], true);
     try {
       if (encoded === null) structuredClone(this.#args);
+      else if (this.#backend === "subprocess") refuseShared(encoded.items);
     } catch (error) {
       return Promise.reject(
         new SerializationError({
@@ -208,33 +233,50 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
         }),
       );
     }
-    let channel: WorkerChannel;
+    let channel: WorkerChannel | SubprocessChannel;
+    const listener = {
+      message: (message: FromWorker) => this.#receive(message),
+      ended: (end: WorkerEnd) => this.#ended(end),
+    };
     try {
-      channel = startWebWorker(this.name, {
-        message: (message) => this.#receive(message),
-        ended: (end) => this.#ended(end),
-      }, this.#permissions);
+      channel = this.#backend === "subprocess"
+        ? startSubprocess(this.name, listener, {
+          permissions: this.#permissions,
+          maxHeapMB: this.#maxHeapMB,
+          modules: ref.kind === "export" ? [ref.module] : [],
+        })
+        : startWebWorker(this.name, listener, this.#permissions);
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#pid = nextPid();
+    const osPid = isSubprocess(channel) ? channel.pid : null;
+    const pid = osPid ?? nextPid();
+    this.#pid = pid;
     this.#outcome = new Promise((resolve, reject) => {
       this.#finish = (outcome) => {
         this.#finish = null;
         active.delete(this as unknown as Process<TaskFunction>);
-        this.#channel?.terminate();
+        const current = this.#channel;
+        // A subprocess that answered ends on its own (code 0) once its stdin closes.
+        if (current !== null && isSubprocess(current)) current.close();
+        else current?.terminate();
         // Handles the process held (a pipe end) close with it, as an OS process's would.
         for (const release of encoded?.release ?? []) release();
-        if (outcome === null) resolve(undefined);
-        else if (outcome.ok) resolve(outcome.value as ResultOf<F>);
-        else reject(outcome.error);
+        const settle = (): void => {
+          if (outcome === null) resolve(undefined);
+          else if (outcome.ok) resolve(outcome.value as ResultOf<F>);
+          else reject(outcome.error);
+        };
+        // `join()` returns once the OS process is gone.
+        if (current !== null && isSubprocess(current)) current.exited.then(settle);
+        else settle();
       };
     });
     this.#outcome.catch(() => {});
     this.#channel = channel;
     active.add(this as unknown as Process<TaskFunction>);
     channel.post([INIT, {
-      self: { name: this.name, pid: this.#pid },
+      self: { name: this.name, pid },
       parent: { name: currentProcess().name, pid: currentProcess().pid },
       cancelBits: null,
       busy: null,
@@ -289,7 +331,10 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     this.#stop(TERMINATED);
   }
 
-  /** Stops the process (exit code -9); on workers the same as `terminate()`. */
+  /**
+   * Stops the process (exit code -9): SIGKILL for a subprocess; on workers the same as
+   * `terminate()`.
+   */
   kill(): void {
     this.#stop(KILLED);
   }
@@ -302,6 +347,17 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
 
   #stop(code: number): void {
     if (!this.isAlive()) return;
+    const channel = this.#channel;
+    if (channel !== null && isSubprocess(channel)) {
+      // A real process: signal it, and report the exit it actually makes.
+      if (code === KILLED) channel.kill();
+      else channel.terminate();
+      channel.exited.then((exitCode) => {
+        if (this.#exitCode === null) this.#exitCode = exitCode;
+        this.#finish?.(null);
+      });
+      return;
+    }
     this.#exitCode = code;
     this.#finish?.(null);
   }
@@ -336,6 +392,25 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
         ...(end.error ? { cause: fromWire(end.error, this.#task) } : {}),
       }),
     });
+  }
+}
+
+function isSubprocess(channel: WorkerChannel | SubprocessChannel): channel is SubprocessChannel {
+  return "exited" in channel;
+}
+
+/** Communication objects share memory, which a subprocess cannot: refused up front. */
+function refuseShared(items: readonly unknown[]): void {
+  for (const args of items) {
+    for (const value of args as unknown[]) {
+      const kind = (value as { __portable?: unknown } | null)?.__portable;
+      if (typeof kind === "string" && kind !== "transfer") {
+        throw new TypeError(
+          `a '${kind}' shares memory with this program, which a process of the ` +
+            `"subprocess" backend cannot: use the "worker" backend to pass communication objects`,
+        );
+      }
+    }
   }
 }
 

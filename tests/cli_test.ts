@@ -556,3 +556,26 @@ Deno.test("cli map, run and bench --help document their flags with examples", as
     for (const name of names) assert.ok(run.stdout.includes(name), `${command} --help: ${name}`);
   }
 });
+
+Deno.test("cli map and run take --backend subprocess: children instead of workers", async () => {
+  const mapped = await cliWith(
+    "1\n2\n3\n",
+    "map",
+    TASKS,
+    "whoAmIPid",
+    "--backend",
+    "subprocess",
+    "-j",
+    "2",
+  );
+  assert.equal(mapped.code, 0, mapped.stderr);
+  const pids = mapped.stdout.trim().split("\n").map(Number);
+  assert.equal(pids.length, 3);
+  // Real OS pids of child processes: none is this test's own pid, and each is alive-sized.
+  assert.ok(pids.every((pid) => Number.isInteger(pid) && pid > 1 && pid !== Deno.pid), pids.join());
+  const ran = await cli("run", TASKS, "add", "2", "3", "--backend", "subprocess");
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(ran.stdout.trim(), "5");
+  const bad = await cli("run", TASKS, "add", "2", "3", "--backend", "thread");
+  assert.equal(bad.code, 2);
+});

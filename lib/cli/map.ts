@@ -51,6 +51,8 @@ export interface MapCommandOptions {
   readonly progress: "auto" | "always" | "never";
   /** The workers' permissions. */
   readonly permissions: Permissions;
+  /** What each process is (`--backend`). @default {"worker"} */
+  readonly backend?: "worker" | "subprocess";
 }
 
 /** One item's outcome, in output order. */
@@ -288,6 +290,7 @@ async function openPool(options: MapCommandOptions): Promise<Pool> {
       ...(options.timeout === null ? {} : { timeout: options.timeout }),
       ...(options.retries === null ? {} : { retries: options.retries }),
       ...(options.permissions === "inherit" ? {} : { permissions: options.permissions }),
+      ...(options.backend === undefined ? {} : { backend: options.backend }),
     });
   } catch (error) {
     if (error instanceof RangeError || error instanceof TypeError) {
@@ -344,7 +347,7 @@ export async function mapCommand(options: MapCommandOptions, signal: AbortSignal
       );
     }
     task = await loadTaskModule("map", options.module, options.exportName);
-    checkSandboxAvailable("map", options.permissions);
+    checkSandboxAvailable("map", options.permissions, options.backend);
     input = await openInput(options.input);
     sink = await openOutput(options.output);
     pool = await openPool(options);

@@ -23,6 +23,8 @@ export interface RunFunctionOptions {
   readonly raw: boolean;
   /** The process's permissions. */
   readonly permissions: Permissions;
+  /** What the process is (`--backend`). @default {"worker"} */
+  readonly backend?: "worker" | "subprocess";
 }
 
 /**
@@ -76,13 +78,14 @@ export async function runFunction(
   let process: Process<(...args: unknown[]) => unknown>;
   try {
     const task = await loadTaskModule("run", options.module, options.exportName);
-    checkSandboxAvailable("run", options.permissions);
+    checkSandboxAvailable("run", options.permissions, options.backend);
     const args = options.raw ? [...options.args] : options.args.map(parseArgument);
     process = new Process({
       target: task.fn as (...args: unknown[]) => unknown,
       args,
       name: options.exportName,
       permissions: options.permissions,
+      ...(options.backend === undefined ? {} : { backend: options.backend }),
     });
     await process.start().catch((error) => {
       if (error instanceof RangeError || error instanceof TypeError) {

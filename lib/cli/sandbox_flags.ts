@@ -131,6 +131,7 @@ export function permissionsFromFlags(flags: SandboxFlagValues): Permissions {
  *
  * @param command The command's name, for the message.
  * @param permissions What the flags asked for.
+ * @param backend What each process is: a subprocess takes deno's own flags, never needs it.
  * @throws {UsageError} A sandbox was asked for and worker permissions are off.
  *
  * @example
@@ -140,8 +141,13 @@ export function permissionsFromFlags(flags: SandboxFlagValues): Permissions {
  * checkSandboxAvailable("map", "inherit"); // nothing asked, nothing to check
  * ```
  */
-export function checkSandboxAvailable(command: string, permissions: Permissions): void {
-  if (permissions === "inherit") return;
+export function checkSandboxAvailable(
+  command: string,
+  permissions: Permissions,
+  backend: "worker" | "subprocess" = "worker",
+): void {
+  // A subprocess takes Deno's own --allow-* flags: no unstable option needed.
+  if (permissions === "inherit" || backend === "subprocess") return;
   const status = workerOptionsStatus();
   if (status.enabled === false) {
     throw new UsageError(

@@ -1,0 +1,583 @@
+/**
+ * The subprocess backend: each process is a child `deno` (`Deno.execPath()`) running
+ * the same worker runtime (`subprocess_child.ts`), speaking the same protocol over its
+ * stdin and stdout, values encoded with `node:v8` (structured-clone semantics).
+ *
+ * What differs from a Web Worker, and why one would choose it:
+ * - `terminate()` sends SIGTERM, `kill()` SIGKILL: they stop a child busy in
+ *   synchronous code. A child that does not exit within `KILL_AFTER_MS` of SIGTERM
+ *   (it trapped the signal) gets SIGKILL.
+ * - Its end is noticed when its pipes close and its status arrives; the exit code is
+ *   its own, or minus the signal number (-9 for SIGKILL), as Python reports. A V8
+ *   heap-limit breach (`maxHeapMB`, passed as `--max-old-space-size`) ends the child
+ *   with SIGTRAP and "out of memory" on stderr: reported as "ran out of memory".
+ * - Permissions are Deno's own `--allow-*` flags: no unstable option needed. A
+ *   sandboxed child cannot `import()` a task module (a dynamic import checks read
+ *   access to every file of its graph), so, as a sandboxed Web Worker does, it starts
+ *   from a generated `data:` module that statically imports the runtime and every task
+ *   module known; a module first seen later restarts the child once it is idle.
+ * - Nothing is shared: the cancel bitmap and busy flag stay on the parent's side (the
+ *   child keeps its own bitmap, set by `CANCEL`); communication objects (`Queue`,
+ *   `Lock`, ...) cannot be sent; `transfer()` degrades to a copy.
+ * - Console output of the child reaches the parent's stdout and stderr line by line.
+ *
+ * @module
+ */
+import { deserialize, serialize } from "node:v8";
+import { checkEscalation, type Permissions, validatePermissions } from "../permissions.ts";
+import {
+  CANCELLED,
+  CRASHED,
+  DEFINE,
+  DONE,
+  EXITING,
+  FAILED,
+  type FromWorker,
+  INIT,
+  READY,
+  RUN,
+  type ToWorker,
+  type WireError,
+} from "../protocol.ts";
+import type { WorkerChannel, WorkerEnd, WorkerListener } from "./web_worker.ts";
+import { encodeFrame, FRAME_MESSAGE, FRAME_STDERR, FRAME_STDOUT, FrameDecoder } from "./_frames.ts";
+
+const ENTRY = new URL("./subprocess_child.ts", import.meta.url).href;
+/** Loaded lazily by the runtime; a sandboxed child cannot import it later. */
+const KINDS = new URL("../worker/ipc/kinds.ts", import.meta.url).href;
+/** Milliseconds a child may take to exit after SIGTERM before it gets SIGKILL. */
+const KILL_AFTER_MS = 2000;
+/** Milliseconds to wait for a dead child's pipes to drain (a grandchild may hold them). */
+const DRAIN_MS = 500;
+/** Bytes of a child's stderr kept to tell why it died. */
+const STDERR_TAIL = 4096;
+
+/** How a subprocess is started. */
+export interface SubprocessOptions {
+  /** What the child may do, as `--allow-*` flags. @default {"inherit"} */
+  readonly permissions?: Permissions;
+  /** The child's V8 heap limit in MiB (`--max-old-space-size`), or null for V8's own. */
+  readonly maxHeapMB?: number | null;
+  /** Task modules a sandboxed child should import from the start. */
+  readonly modules?: Iterable<string>;
+}
+
+/** A started subprocess, as its owner speaks to it. */
+export interface SubprocessChannel extends WorkerChannel {
+  /** Sends SIGKILL now. Safe to call twice. */
+  kill(): void;
+  /** Closes the child's stdin: it exits with code 0 once it has read what was sent. */
+  close(): void;
+  /** The OS pid of the child now running, or null before it started. */
+  readonly pid: number | null;
+  /** Settles once the channel was stopped and its last child exited: its exit code. */
+  readonly exited: Promise<number>;
+}
+
+let live = 0;
+const exits = new Set<Promise<void>>();
+
+/** How many child processes this program started that have not exited yet. */
+export function liveSubprocesses(): number {
+  return live;
+}
+
+/** Settles once every child process started so far has exited. */
+export async function subprocessesExited(): Promise<void> {
+  while (exits.size > 0) await Promise.all(exits);
+}
+
+/**
+ * Starts a child `deno` named `name` that reports to `listener`.
+ *
+ * @param name The process's name (`currentProcess().name` inside it).
+ * @param listener Hears its messages and, once, its end (never after `terminate()`).
+ * @param options Permissions, heap limit, task modules known in advance.
+ * @throws {TypeError} `permissions` or `maxHeapMB` is not valid.
+ * @throws {Deno.errors.NotCapable} A sandbox asks for more than this program has, or
+ *   this program may not run `deno` (`--allow-run`).
+ */
+export function startSubprocess(
+  name: string,
+  listener: WorkerListener,
+  options: SubprocessOptions = {},
+): SubprocessChannel {
+  const permissions = validatePermissions(options.permissions ?? "inherit", "start a subprocess");
+  if (permissions !== "inherit") checkEscalation(permissions, "start a subprocess");
+  const heap = options.maxHeapMB ?? null;
+  if (heap !== null && (!Number.isInteger(heap) || heap < 1)) {
+    throw new RangeError(
+      `Cannot start a subprocess as 'maxHeapMB' must be a positive integer: current value is ${heap}`,
+    );
+  }
+  const run = Deno.permissions.querySync({ name: "run", command: Deno.execPath() });
+  if (run.state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Cannot start a subprocess as this program may not run ${Deno.execPath()} (${run.state}): ` +
+        `run it with --allow-run, or use the "worker" backend`,
+    );
+  }
+  return new Channel(name, listener, permissions, heap, options.modules ?? []);
+}
+
+/** A child that is running, or was. */
+interface Child {
+  readonly process: Deno.ChildProcess;
+  readonly stdin: WritableStreamDefaultWriter<Uint8Array>;
+  /** Settles with the exit code (or minus the signal) once the child exited and drained. */
+  readonly done: Promise<WorkerEnd>;
+  /** Set when it was told to stop; then its end is not reported. */
+  stopped: boolean;
+  killTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+type Held = readonly [ToWorker, Uint8Array];
+
+class Channel implements SubprocessChannel {
+  readonly #name: string;
+  readonly #listener: WorkerListener;
+  readonly #flags: readonly string[];
+  readonly #sandboxed: boolean;
+  readonly #heap: number | null;
+  readonly #modules: Set<string>;
+  /** `INIT` and every `DEFINE`, sent again to a restarted child. */
+  readonly #history: ToWorker[] = [];
+  /** Messages waiting for the next child; null while a child takes them. */
+  #held: Held[] | null = [];
+  #child: Child | null = null;
+  #running = 0;
+  #readySent = false;
+  #alive = true;
+  #lastCode = 0;
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #exited: Promise<number>;
+  #settleExited!: (code: number) => void;
+
+  constructor(
+    name: string,
+    listener: WorkerListener,
+    permissions: Permissions,
+    heap: number | null,
+    modules: Iterable<string>,
+  ) {
+    this.#name = name;
+    this.#listener = listener;
+    this.#sandboxed = permissions !== "inherit";
+    this.#flags = permissionFlags(permissions);
+    this.#heap = heap;
+    this.#modules = new Set(modules);
+    this.#exited = new Promise((resolve) => (this.#settleExited = resolve));
+    if (this.#sandboxed) queueMicrotask(() => this.#launch());
+    else this.#launch();
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  get pid(): number | null {
+    return this.#child?.process.pid ?? null;
+  }
+
+  get exited(): Promise<number> {
+    return this.#exited;
+  }
+
+  post(message: ToWorker): void {
+    if (!this.#alive) return;
+    const bytes = encode(message);
+    if (message[0] === INIT || message[0] === DEFINE) {
+      if (message[0] === INIT) this.#history.length = 0;
+      this.#history.push(message);
+      const module = moduleOf(message);
+      if (this.#sandboxed && module !== null && !this.#modules.has(module)) {
+        this.#modules.add(module);
+        this.#held ??= [];
+        this.#relaunchWhenIdle();
+      }
+      if (this.#held === null) this.#send(message, bytes);
+      return;
+    }
+    if (this.#held !== null) {
+      this.#held.push([message, bytes]);
+      return;
+    }
+    this.#send(message, bytes);
+  }
+
+  terminate(): void {
+    this.#stop("SIGTERM");
+  }
+
+  kill(): void {
+    this.#stop("SIGKILL");
+  }
+
+  close(): void {
+    if (!this.#alive) return;
+    this.#alive = false;
+    this.#held = null;
+    const child = this.#child;
+    if (child !== null) {
+      child.stopped = true;
+      child.stdin.close().catch(() => {});
+    }
+    this.#settleWhenGone();
+  }
+
+  #stop(signal: Deno.Signal): void {
+    const child = this.#child;
+    if (this.#alive) {
+      this.#alive = false;
+      this.#held = null;
+      this.#settleWhenGone();
+    }
+    if (child !== null) signalChild(child, signal);
+  }
+
+  #settleWhenGone(): void {
+    Promise.all(this.#pending).then(() => this.#settleExited(this.#lastCode));
+  }
+
+  #send(message: ToWorker, bytes: Uint8Array): void {
+    const child = this.#child;
+    if (child === null || child.stopped) return;
+    // Identity inside the child is the OS pid, as Python's `current_process().pid`.
+    if (message[0] === INIT) {
+      const data = message[1];
+      bytes = encode([INIT, { ...data, self: { ...data.self, pid: child.process.pid } }]);
+    }
+    child.stdin.write(encodeFrame(FRAME_MESSAGE, bytes)).catch(() => {
+      // The child is gone: its end is reported when its status arrives.
+    });
+    if (message[0] === RUN) this.#running++;
+  }
+
+  #relaunchWhenIdle(): void {
+    // Before the first launch the microtask does it; a busy child finishes first.
+    if (this.#child !== null && this.#running === 0) this.#launch();
+  }
+
+  #launch(): void {
+    if (!this.#alive || this.#held === null) return;
+    const previous = this.#child;
+    if (previous !== null) signalChild(previous, "SIGTERM");
+    const held = this.#held;
+    this.#held = null;
+    this.#running = 0;
+    let child: Child;
+    try {
+      child = spawn(this.#args(), (message) => {
+        if (this.#child === child) this.#received(message);
+      });
+    } catch (error) {
+      this.#alive = false;
+      this.#child = null;
+      this.#settleWhenGone();
+      this.#listener.ended({
+        exitCode: null,
+        error: {
+          tag: "TaskError",
+          name: error instanceof Error ? error.name : "Error",
+          message: error instanceof Error ? error.message : String(error),
+          isError: true,
+        },
+        reason: `failed to start: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return;
+    }
+    this.#child = child;
+    live++;
+    const gone = child.done.then((end) => {
+      live--;
+      this.#lastCode = end.exitCode ?? 1;
+      if (child.stopped || this.#child !== child || !this.#alive) return;
+      this.#alive = false;
+      this.#held = null;
+      this.#settleWhenGone();
+      this.#listener.ended(this.#explain(end));
+    });
+    const tracked = gone.finally(() => {
+      this.#pending.delete(tracked);
+      exits.delete(tracked);
+    });
+    this.#pending.add(tracked);
+    exits.add(tracked);
+    for (const message of this.#history) this.#send(message, encode(message));
+    for (const [message, bytes] of held) this.#send(message, bytes);
+  }
+
+  #args(): string[] {
+    const args = ["run", "--quiet", "--no-check", "--no-prompt", ...this.#flags];
+    if (this.#heap !== null) args.push(`--v8-flags=--max-old-space-size=${this.#heap}`);
+    args.push(this.#sandboxed ? bootstrap(this.#modules) : ENTRY, this.#name);
+    return args;
+  }
+
+  #received(message: FromWorker): void {
+    switch (message[0]) {
+      case READY:
+        // A restarted child is ready again; its owner heard that already.
+        if (this.#readySent) return;
+        this.#readySent = true;
+        break;
+      case DONE:
+      case FAILED:
+      case CANCELLED:
+        this.#running = Math.max(0, this.#running - 1);
+        break;
+    }
+    this.#listener.message(message);
+    if (this.#held !== null) this.#relaunchWhenIdle();
+  }
+
+  /** Adds what only the owner's side knows: the heap limit, the modules it loads. */
+  #explain(end: WorkerEnd): WorkerEnd {
+    if (end.reason.startsWith("ran out of memory") && this.#heap !== null) {
+      return { ...end, reason: `ran out of memory (maxHeapMB: ${this.#heap})` };
+    }
+    return end;
+  }
+}
+
+function encode(message: ToWorker): Uint8Array {
+  if (message[0] === RUN && message[7]) refuseShared(message[4], message[5]);
+  if (message[0] === INIT && (message[1].cancelBits !== null || message[1].busy !== null)) {
+    // Shared memory cannot cross a process boundary: the child keeps its own bitmap.
+    return serialize([INIT, { ...message[1], cancelBits: null, busy: null }]);
+  }
+  return serialize(message);
+}
+
+/** Encoded communication objects share memory: refused, naming the backend. */
+function refuseShared(items: readonly unknown[], spread: boolean): void {
+  for (const item of items) {
+    for (const value of spread && Array.isArray(item) ? item : [item]) {
+      const kind = (value as { __portable?: unknown } | null)?.__portable;
+      if (typeof kind === "string" && kind !== "transfer") {
+        throw new TypeError(
+          `a '${kind}' shares memory with this program, which a process of the "subprocess" ` +
+            `backend cannot: use the "worker" backend to pass communication objects`,
+        );
+      }
+    }
+  }
+}
+
+function signalChild(child: Child, signal: Deno.Signal): void {
+  child.stopped = true;
+  try {
+    child.process.kill(signal);
+  } catch {
+    return; // already exited
+  }
+  if (signal === "SIGTERM" && child.killTimer === undefined) {
+    child.killTimer = setTimeout(() => {
+      try {
+        child.process.kill("SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    }, KILL_AFTER_MS);
+  }
+}
+
+const SETPRIV = "/usr/bin/setpriv";
+let deathSignal: boolean | null = null;
+
+/**
+ * Whether children can be started under `setpriv --pdeathsig KILL` (Linux util-linux):
+ * the kernel then kills a child the moment this process dies, even by SIGKILL and even
+ * while the child is busy in synchronous code, where its own watch of stdin and of its
+ * parent pid cannot run.
+ */
+function canSetDeathSignal(): boolean {
+  if (deathSignal !== null) return deathSignal;
+  deathSignal = false;
+  if (Deno.build.os !== "linux") return deathSignal;
+  try {
+    const run = Deno.permissions.querySync({ name: "run", command: SETPRIV }).state;
+    deathSignal = run === "granted" && Deno.statSync(SETPRIV).isFile;
+  } catch {
+    deathSignal = false;
+  }
+  return deathSignal;
+}
+
+/** Starts one child and reads its pipes until it is gone. */
+function spawn(args: string[], onMessage: (message: FromWorker) => void): Child {
+  // setpriv sets the death signal and then execs deno: same pid, same exit status.
+  const [command, commandArgs] = canSetDeathSignal()
+    ? [SETPRIV, ["--pdeathsig", "KILL", "--", Deno.execPath(), ...args]]
+    : [Deno.execPath(), args];
+  const process = new Deno.Command(command, {
+    args: commandArgs,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let crash: WireError | null = null;
+  const tail = { text: "" };
+  const stdoutDone = readFrames(process.stdout, (kind, payload) => {
+    if (kind === FRAME_STDOUT) writeAll(Deno.stdout, payload);
+    else if (kind === FRAME_STDERR) writeAll(Deno.stderr, payload);
+    else {
+      const message = deserialize(payload) as FromWorker;
+      if (message[0] === CRASHED) crash = message[1];
+      else if (message[0] !== EXITING) onMessage(message);
+    }
+  });
+  const stderrDone = forwardLines(process.stderr, tail);
+  const child: Child = {
+    process,
+    stdin: process.stdin.getWriter(),
+    stopped: false,
+    killTimer: undefined,
+    done: process.status.then(async (status) => {
+      clearTimeout(child.killTimer);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)));
+      await Promise.race([Promise.all([stdoutDone, stderrDone]), late]);
+      clearTimeout(timer);
+      child.stdin.close().catch(() => {});
+      return describeEnd(status, crash, tail.text);
+    }),
+  };
+  return child;
+}
+
+async function readFrames(
+  stream: ReadableStream<Uint8Array>,
+  frame: (kind: number, payload: Uint8Array) => void,
+): Promise<void> {
+  const decoder = new FrameDecoder();
+  try {
+    for await (const chunk of stream) decoder.push(chunk, frame);
+  } catch {
+    // The pipe broke: the status tells the rest.
+  }
+}
+
+/** Writes a child's stderr to ours line by line, keeping its tail. */
+async function forwardLines(stream: ReadableStream<Uint8Array>, tail: { text: string }) {
+  const decoder = new TextDecoder();
+  let partial = "";
+  try {
+    for await (const chunk of stream) {
+      const text = partial + decoder.decode(chunk, { stream: true });
+      const cut = text.lastIndexOf("\n") + 1;
+      if (cut > 0) writeAll(Deno.stderr, new TextEncoder().encode(text.slice(0, cut)));
+      partial = text.slice(cut);
+      tail.text = (tail.text + text.slice(0, cut)).slice(-STDERR_TAIL);
+    }
+  } catch {
+    // The pipe broke.
+  }
+  if (partial !== "") {
+    writeAll(Deno.stderr, new TextEncoder().encode(partial + "\n"));
+    tail.text = (tail.text + partial).slice(-STDERR_TAIL);
+  }
+}
+
+function writeAll(target: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  try {
+    for (let at = 0; at < bytes.byteLength;) at += target.writeSync(bytes.subarray(at));
+  } catch {
+    // Our own output is closed: nothing to do.
+  }
+}
+
+const SIGNALS: Readonly<Record<string, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
+function describeEnd(status: Deno.CommandStatus, crash: WireError | null, tail: string): WorkerEnd {
+  const outOfMemory = /out of memory/i.test(tail);
+  if (status.signal !== null) {
+    const number = SIGNALS[status.signal] ?? status.code - 128;
+    if (outOfMemory) return { exitCode: -number, error: null, reason: "ran out of memory" };
+    return { exitCode: -number, error: null, reason: `was killed by ${status.signal}` };
+  }
+  if (outOfMemory) return { exitCode: status.code, error: null, reason: "ran out of memory" };
+  if (crash !== null) {
+    return { exitCode: status.code, error: crash, reason: `crashed: ${crash.message}` };
+  }
+  return { exitCode: status.code, error: null, reason: `exited with code ${status.code}` };
+}
+
+/** The generated module a sandboxed child starts from: static imports only. */
+function bootstrap(modules: Iterable<string>): string {
+  const lines = [ENTRY, KINDS, ...modules].map((url) => `import ${JSON.stringify(url)};`);
+  return `data:text/javascript,${encodeURIComponent(lines.join("\n"))}`;
+}
+
+/** The module a message asks the child to import, if any. */
+function moduleOf(message: ToWorker): string | null {
+  const ref = message[0] === INIT
+    ? message[1].initializer
+    : message[0] === DEFINE
+    ? message[2]
+    : null;
+  return ref?.kind === "export" ? ref.module : null;
+}
+
+const NAMES = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
+let inherited: readonly string[] | undefined;
+
+/** The `--allow-*` flags for `permissions`. */
+function permissionFlags(permissions: Permissions): readonly string[] {
+  if (permissions === "inherit") return inherited ??= inheritedFlags();
+  if (permissions === "none") return [];
+  const flags: string[] = [];
+  for (const name of NAMES) {
+    const value = permissions[name];
+    if (value === true) flags.push(`--allow-${name}`);
+    else if (Array.isArray(value) && value.length > 0) {
+      flags.push(`--allow-${name}=${value.join(",")}`);
+    }
+  }
+  return flags;
+}
+
+/**
+ * This program's own permissions as flags: each one granted in full, and for those
+ * granted only in part, the lists given on this program's command line (read from
+ * `/proc/self/cmdline` where that can be read without a prompt).
+ */
+function inheritedFlags(): readonly string[] {
+  const flags: string[] = [];
+  const partial: string[] = [];
+  for (const name of NAMES) {
+    if (Deno.permissions.querySync({ name }).state === "granted") flags.push(`--allow-${name}`);
+    else partial.push(name);
+  }
+  if (partial.length === 0) return ["--allow-all"];
+  const cmdline = "/proc/self/cmdline";
+  if (Deno.permissions.querySync({ name: "read", path: cmdline }).state !== "granted") return flags;
+  let words: string[];
+  try {
+    words = Deno.readTextFileSync(cmdline).split("\0");
+  } catch {
+    return flags;
+  }
+  const denoWords = words.slice(0, Math.max(1, words.length - Deno.args.length));
+  for (const word of denoWords) {
+    const match = /^--allow-([a-z]+)=(.+)$/.exec(word);
+    if (match !== null && partial.includes(match[1]!)) flags.push(word);
+  }
+  return flags;
+}
