@@ -35,6 +35,8 @@ import {
   INIT_FAILED,
   READY,
   RUN,
+  RUN_MANY,
+  type RunMessage,
   setCancelled,
   type TaskRef,
 } from "./protocol.ts";
@@ -178,6 +180,7 @@ export class Engine {
   #chunkNumber = 0;
   #completed = 0;
   #replaced = 0;
+  #pumpScheduled = false;
   /** Moving average of how long a chunk keeps a worker busy, in ms. */
   #chunkMs = Infinity;
 
@@ -257,7 +260,14 @@ export class Engine {
       return;
     }
     this.#queue.push(chunk);
-    this.#pump();
+    // Calls made in the same turn (a loop of applyAsync, a map's chunks) go out together.
+    if (!this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(() => {
+        this.#pumpScheduled = false;
+        this.#pump();
+      });
+    }
   }
 
   /**
@@ -575,25 +585,125 @@ export class Engine {
   }
 
   #pump(): void {
+    // Runs for the same worker go out together, as one message, when its channel can.
+    let outgoing: Map<Slot, Outgoing[]> | null = null;
     while (this.#queue.size > 0) {
-      const slot = this.#freeSlot();
+      const slot = this.#freeSlot(outgoing);
       if (slot === undefined) break;
       const chunk = this.#queue.shift()!;
-      if (!chunk.job.cancelled) this.#send(slot, chunk);
+      if (chunk.job.cancelled) continue;
+      if (slot.channel.batches) {
+        const run = this.#prepare(slot, chunk);
+        if (run === null) continue;
+        outgoing ??= new Map();
+        const list = outgoing.get(slot);
+        if (list) list.push(run);
+        else outgoing.set(slot, [run]);
+        this.#track(slot, chunk, run.message[1]);
+      } else {
+        this.#send(slot, chunk);
+      }
+    }
+    if (outgoing !== null) {
+      for (const [slot, runs] of outgoing) this.#postRuns(slot, runs);
     }
     this.#checkDrained();
   }
 
-  #freeSlot(): Slot | undefined {
+  /** Builds a chunk's RUN (defining its function first); null if it cannot be sent. */
+  #prepare(slot: Slot, chunk: Chunk): Outgoing | null {
+    const { job } = chunk;
+    if (!slot.known.has(job.fnId)) {
+      slot.channel.post([DEFINE, job.fnId, this.#fnRefs.get(job.fnId)!]);
+      slot.known.add(job.fnId);
+    }
+    const chunkId = ++this.#chunkNumber;
+    try {
+      const encoded = encodeItems(chunk.items, job.spread);
+      const items = encoded?.items ?? (chunk.items as unknown[]);
+      const message: RunMessage = [
+        RUN,
+        chunkId,
+        job.fnId,
+        job.id,
+        items,
+        job.spread,
+        job.settle,
+        encoded !== null,
+      ];
+      return { chunk, message, transfer: encoded?.transfer ?? [] };
+    } catch (error) {
+      job.sink.failed(chunk, unsendable(chunk, error));
+      return null;
+    }
+  }
+
+  /** Records a chunk as sent to `slot`. */
+  #track(slot: Slot, chunk: Chunk, chunkId: number): void {
+    slot.inflight.push(chunk);
+    slot.inflightIds.push(chunkId);
+    slot.sent++;
+    if (slot.inflight.length === 1) {
+      slot.since = performance.now();
+      this.#armDeadline(slot);
+    }
+  }
+
+  /**
+   * Posts prepared runs to one worker: together when there are several; one by one when
+   * that fails, so that only the chunk whose arguments cannot be cloned fails.
+   */
+  #postRuns(slot: Slot, runs: Outgoing[]): void {
+    if (runs.length > 1) {
+      try {
+        slot.channel.post(
+          [RUN_MANY, runs.map((run) => run.message)],
+          runs.flatMap((run) => run.transfer),
+        );
+        return;
+      } catch {
+        // One of them cannot be cloned: find out which, below.
+      }
+    }
+    for (const run of runs) {
+      try {
+        slot.channel.post(run.message, run.transfer);
+      } catch (error) {
+        const at = slot.inflightIds.indexOf(run.message[1]);
+        if (at >= 0) {
+          slot.inflight.splice(at, 1);
+          slot.inflightIds.splice(at, 1);
+          slot.sent--;
+        }
+        run.chunk.job.sink.failed(run.chunk, unsendable(run.chunk, error));
+      }
+    }
+    if (slot.inflight.length === 0) {
+      clearTimeout(slot.deadlineTimer);
+      slot.deadlineTimer = undefined;
+    } else if (runs.some((run) => run.chunk === slot.inflight[0])) {
+      this.#armDeadline(slot);
+    }
+  }
+
+  /**
+   * The least loaded worker with room. `filling` holds the workers already given runs in
+   * this pass: while chunks are quick, a worker is topped up only once it has drained to
+   * half its depth, so its runs leave in batches rather than one per answer.
+   */
+  #freeSlot(filling: Map<Slot, unknown> | null = null): Slot | undefined {
     const max = this.#options.maxTasksPerChild;
     // Quick chunks pipeline deeply (the round trip dominates); slow ones stay shallow so
     // work is not promised to a busy worker while another could take it.
-    const depth = this.#chunkMs < this.#options.quickChunkMs
-      ? this.#options.quickDepth
-      : this.#options.depth;
+    const quick = this.#chunkMs < this.#options.quickChunkMs;
+    const depth = quick ? this.#options.quickDepth : this.#options.depth;
+    const lowWater = quick ? depth / 2 : depth;
     let best: Slot | undefined;
     for (const slot of this.#slots) {
       if (!slot.ready || slot.inflight.length >= depth) continue;
+      if (
+        slot.inflight.length >= lowWater && slot.channel.batches && !filling?.has(slot)
+      ) continue;
       if (max !== null && slot.sent >= max) continue;
       if (slot.inflight[0]?.job.cancelled) continue;
       if (best === undefined || slot.inflight.length < best.inflight.length) best = slot;
@@ -644,6 +754,13 @@ export class Engine {
     if (this.#exiting.size === 0) wake();
     else Promise.all(this.#exiting).then(wake);
   }
+}
+
+/** A chunk's RUN, built and ready to post. */
+interface Outgoing {
+  readonly chunk: Chunk;
+  readonly message: RunMessage;
+  readonly transfer: Transferable[];
 }
 
 function unsendable(chunk: Chunk, error: unknown): SerializationError {

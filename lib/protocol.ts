@@ -92,8 +92,14 @@ export type RunMessage = readonly [
 ];
 /** `[CANCEL, jobId]`: aborts the `taskSignal()` of the job's running async task. */
 export type CancelMessage = readonly [typeof CANCEL, number];
+export const RUN_MANY = 4;
+/**
+ * `[RUN_MANY, runs]`: several `RUN`s in one message, handled as if sent one by one.
+ * Many small queued calls then cost one message, not one each.
+ */
+export type RunManyMessage = readonly [typeof RUN_MANY, readonly RunMessage[]];
 /** Any message the main side sends to a worker. */
-export type ToWorker = InitMessage | DefineMessage | RunMessage | CancelMessage;
+export type ToWorker = InitMessage | DefineMessage | RunMessage | CancelMessage | RunManyMessage;
 
 // Worker -> main
 export const READY = 0;

@@ -84,18 +84,8 @@ Deno.test("Pool.imapUnordered() yields every result exactly once", async () => {
   assert.deepEqual(seen.toSorted((a, b) => a - b), input.map((x) => x * x));
 });
 
-/**
- * Resolves `chunkPosition` in every worker first: a chunk that arrives while its
- * function is still being imported waits in the runtime's queue and may then run in
- * the same event-loop turn as the next, which the position count cannot tell apart.
- */
-async function warmUp(pool: Pool): Promise<void> {
-  await pool.map(chunkPosition, Array.from({ length: 8 }, (_, i) => i), { chunksize: 1 });
-}
-
 Deno.test("Pool.map() with chunksize 1 sends every item alone", async () => {
   await using pool = await Pool.open({ processes: 2 });
-  await warmUp(pool);
   const input = Array.from({ length: 6 }, (_, i) => i);
   const results = await pool.map(chunkPosition, input, { chunksize: 1 });
   assert.deepEqual(results.map((r) => r.x), input);
@@ -104,7 +94,6 @@ Deno.test("Pool.map() with chunksize 1 sends every item alone", async () => {
 
 Deno.test("Pool.map() with chunksize larger than the input sends one chunk", async () => {
   await using pool = await Pool.open({ processes: 2 });
-  await warmUp(pool);
   const input = [5, 6, 7, 8, 9];
   const results = await pool.map(chunkPosition, input, { chunksize: 50 });
   assert.deepEqual(results.map((r) => r.x), input);
@@ -114,7 +103,6 @@ Deno.test("Pool.map() with chunksize larger than the input sends one chunk", asy
 
 Deno.test("Pool.map() with a chunksize not dividing the input leaves a short last chunk", async () => {
   await using pool = await Pool.open({ processes: 2 });
-  await warmUp(pool);
   const input = Array.from({ length: 10 }, (_, i) => i);
   const results = await pool.map(chunkPosition, input, { chunksize: 3 });
   assert.deepEqual(results.map((r) => r.x), input);
@@ -125,7 +113,6 @@ Deno.test("Pool.map() with a chunksize not dividing the input leaves a short las
 
 Deno.test("Pool.map() defaults chunksize to ceil(n / (4 * processes)), as Python", async () => {
   await using pool = await Pool.open({ processes: 2 });
-  await warmUp(pool);
   // 17 items on 2 workers: ceil(17 / 8) = 3 items per chunk.
   const seventeen = Array.from({ length: 17 }, (_, i) => i);
   const results = await pool.map(chunkPosition, seventeen);
@@ -139,7 +126,6 @@ Deno.test("Pool.map() defaults chunksize to ceil(n / (4 * processes)), as Python
 
 Deno.test("Pool.imap() defaults chunksize to 1 and honours a given one", async () => {
   await using pool = await Pool.open({ processes: 2 });
-  await warmUp(pool);
   const input = Array.from({ length: 7 }, (_, i) => i);
   const byOne = [];
   for await (const r of pool.imap(chunkPosition, input)) byOne.push(r);

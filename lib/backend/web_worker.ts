@@ -63,6 +63,8 @@ export interface WorkerChannel {
   terminate(): void;
   /** False once the worker ended or was terminated. */
   readonly alive: boolean;
+  /** True when the channel takes `RUN_MANY` (several runs in one message). */
+  readonly batches?: boolean;
 }
 
 /** Number of workers started by this program and not yet ended: tests count them. */
@@ -119,6 +121,7 @@ export function startWebWorker(
     get alive() {
       return alive;
     },
+    batches: true,
   };
 }
 

@@ -20,6 +20,7 @@ import {
   isCancelled,
   READY,
   RUN,
+  RUN_MANY,
   type RunMessage,
   type TaskRef,
   toWireError,
@@ -69,6 +70,10 @@ export class Runtime {
         return;
       case CANCEL:
         abortTask(message[1]);
+        return;
+      case RUN_MANY:
+        for (const run of message[1]) this.#queue.push(run);
+        this.#pump();
         return;
     }
   }
