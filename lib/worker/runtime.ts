@@ -8,6 +8,7 @@
 import {
   BUSY_CELL,
   CANCEL,
+  CANCEL_SLOTS,
   CANCELLED,
   DEFINE,
   DONE,
@@ -124,28 +125,37 @@ export class Runtime {
     const results = new Array<unknown>(items.length);
     let errors: ItemErrors | null = null;
     const busy = this.#syncFlag;
-    enterTask(this.#cancelBits, jobId);
-    for (let i = 0; i < items.length; i++) {
-      if (this.#cancelBits !== null && isCancelled(this.#cancelBits, jobId)) {
-        this.#post([CANCELLED, chunkId]);
-        return;
+    const bits = this.#cancelBits;
+    // The job's cancel bit, read plainly per item (an Atomics call per item costs more
+    // than a small task); the main side's write becomes visible within an item or two.
+    const slot = jobId % CANCEL_SLOTS;
+    const word = slot >>> 5;
+    const mask = 1 << (slot & 31);
+    enterTask(bits, jobId);
+    if (busy !== null) Atomics.store(busy, BUSY_CELL, 1);
+    try {
+      for (let i = 0; i < items.length; i++) {
+        if (bits !== null && (bits[word]! & mask) !== 0) {
+          this.#post([CANCELLED, chunkId]);
+          return;
+        }
+        if (busy !== null && busy[DROPPED_CELL] === 1) return;
+        let value: unknown;
+        try {
+          value = spread ? fn(...(items[i] as unknown[])) : fn(items[i]);
+        } catch (error) {
+          (errors ??= []).push([i, wireError(error, this.#refs.get(fnId))]);
+          if (settle) continue;
+          break;
+        }
+        if (isThenable(value)) {
+          return this.#finishAsync(message, fn, results, errors, i, value);
+        }
+        results[i] = value;
       }
-      if (busy !== null && Atomics.load(busy, DROPPED_CELL) === 1) return;
-      let value: unknown;
-      try {
-        if (busy !== null) Atomics.store(busy, BUSY_CELL, 1);
-        value = spread ? fn(...(items[i] as unknown[])) : fn(items[i]);
-      } catch (error) {
-        (errors ??= []).push([i, wireError(error, this.#refs.get(fnId))]);
-        if (settle) continue;
-        break;
-      } finally {
-        if (busy !== null) Atomics.store(busy, BUSY_CELL, 0);
-      }
-      if (isThenable(value)) {
-        return this.#finishAsync(message, fn, results, errors, i, value);
-      }
-      results[i] = value;
+    } finally {
+      // Waiting on an async task is not busy: a terminated worker stops there.
+      if (busy !== null) Atomics.store(busy, BUSY_CELL, 0);
     }
     this.#reply(chunkId, results, errors);
   }
