@@ -711,31 +711,17 @@ export class Engine {
     return best;
   }
 
+  /** Sends one chunk on its own (channels that take no `RUN_MANY`). */
   #send(slot: Slot, chunk: Chunk): void {
-    const { job } = chunk;
-    if (!slot.known.has(job.fnId)) {
-      slot.channel.post([DEFINE, job.fnId, this.#fnRefs.get(job.fnId)!]);
-      slot.known.add(job.fnId);
-    }
-    const chunkId = ++this.#chunkNumber;
+    const run = this.#prepare(slot, chunk);
+    if (run === null) return;
     try {
-      const encoded = encodeItems(chunk.items, job.spread);
-      const items = encoded?.items ?? (chunk.items as unknown[]);
-      slot.channel.post(
-        [RUN, chunkId, job.fnId, job.id, items, job.spread, job.settle, encoded !== null],
-        encoded?.transfer,
-      );
+      slot.channel.post(run.message, run.transfer);
     } catch (error) {
-      job.sink.failed(chunk, unsendable(chunk, error));
+      chunk.job.sink.failed(chunk, unsendable(chunk, error));
       return;
     }
-    slot.inflight.push(chunk);
-    slot.inflightIds.push(chunkId);
-    slot.sent++;
-    if (slot.inflight.length === 1) {
-      slot.since = performance.now();
-      this.#armDeadline(slot);
-    }
+    this.#track(slot, chunk, run.message[1]);
   }
 
   #checkDrained(): void {

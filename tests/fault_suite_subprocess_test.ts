@@ -1,152 +1,31 @@
 /**
- * The fault-injection suite on the subprocess backend: the same tasks and faults as
- * `fault_suite_test.ts`, plus endless loops (a child busy forever is killed at its
- * timeout), through a pool of 4 child processes. Every task must end in exactly one
- * outcome of the kind its fault calls for, nothing may hang, and no child process may
- * be left. Seeded as the worker suite: `FAULT_SEED=7 FAULT_TASKS=2000`.
+ * The fault-injection suite on the subprocess backend (see `fault_suite.ts`), plus
+ * endless loops: a child busy forever is killed at its timeout. No child process may be
+ * left.
  */
 import assert from "node:assert/strict";
-import {
-  Pool,
-  type PoolError,
-  SerializationError,
-  TaskError,
-  TaskTimeout,
-  WorkerCrashed,
-} from "../mod.ts";
+import { TaskTimeout } from "../mod.ts";
 import { liveSubprocesses, subprocessesExited } from "../lib/backend/subprocess.ts";
-import {
-  closeWorker,
-  double,
-  exitWorker,
-  fail,
-  overflowStack,
-  spin,
-  timerThrow,
-  unclonableResult,
-  unhandledRejection,
-} from "./fixtures/fault_tasks.ts";
+import { runFaultSuite } from "./fault_suite.ts";
 import { spinForever } from "./fixtures/subprocess_tasks.ts";
 
-const TASKS = Number(Deno.env.get("FAULT_TASKS") ?? 10_000);
-const FAULT_RATE = 0.02;
-/** Long enough to pass any fair wait for a trivial task on a loaded 2-core machine. */
-const TIMEOUT_MS = 400;
-/** The "long loop" fault: finite, but well past the timeout. */
-const LOOP_MS = 700;
-/** Nothing may take longer than this in all: past it, unsettled tasks count as hung. */
-const WATCHDOG_MS = 50_000;
-
-type Expected =
-  | "value"
-  | typeof TaskError
-  | typeof WorkerCrashed
-  | typeof TaskTimeout
-  | typeof SerializationError;
-
-interface Fault {
-  readonly name: string;
-  readonly expected: Expected;
-  start(pool: Pool, i: number): Promise<unknown>;
-}
-
-const FAULTS: readonly Fault[] = [
-  { name: "throw", expected: TaskError, start: (pool, i) => pool.apply(fail, [`task ${i}`]) },
-  { name: "stack overflow", expected: TaskError, start: (pool) => pool.apply(overflowStack, []) },
-  {
-    name: "timer throw",
-    expected: WorkerCrashed,
-    start: (pool, i) => pool.apply(timerThrow, [`t${i}`]),
-  },
-  {
-    name: "unhandled rejection",
-    expected: WorkerCrashed,
-    start: (pool, i) => pool.apply(unhandledRejection, [`r${i}`]),
-  },
-  { name: "self.close()", expected: WorkerCrashed, start: (pool) => pool.apply(closeWorker, []) },
-  { name: "Deno.exit(n)", expected: WorkerCrashed, start: (pool) => pool.apply(exitWorker, [3]) },
-  { name: "long loop", expected: TaskTimeout, start: (pool) => pool.apply(spin, [LOOP_MS]) },
-  { name: "endless loop", expected: TaskTimeout, start: (pool) => pool.apply(spinForever, []) },
-  {
-    name: "unclonable result",
-    expected: SerializationError,
-    start: (pool) => pool.apply(unclonableResult, []),
-  },
-];
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("fault injection (subprocess): every task ends in exactly one outcome of the right kind", async () => {
-  const seed = Number(Deno.env.get("FAULT_SEED") ?? 20261122);
-  const random = seeded(seed);
-  const plan = Array.from(
-    { length: TASKS },
-    () => random() < FAULT_RATE ? FAULTS[Math.floor(random() * FAULTS.length)]! : null,
-  );
-  const outcomes = new Array<number>(TASKS).fill(0);
-  const wrong: string[] = [];
-  let watchdog: ReturnType<typeof setTimeout> | undefined;
-  let hung = false;
-  {
-    await using pool = await Pool.open({
-      processes: 4,
-      timeout: TIMEOUT_MS,
-      backend: "subprocess",
-    });
-    const calls = plan.map((fault, i) => {
-      const call = fault === null ? pool.apply(double, [i]) : fault.start(pool, i);
-      return call.then(
-        (value) => {
-          outcomes[i]!++;
-          if (fault !== null) wrong.push(`task ${i} (${fault.name}) gave a value`);
-          else if (value !== 2 * i) wrong.push(`task ${i} gave ${value}`);
-        },
-        (error: PoolError) => {
-          outcomes[i]!++;
-          if (fault === null) wrong.push(`task ${i} (faultless) failed: ${error}`);
-          else if (!(error instanceof (fault.expected as typeof TaskError))) {
-            wrong.push(
-              `task ${i} (${fault.name}) failed with ${error?.constructor?.name}: ${error}`,
-            );
-          }
-        },
-      );
-    });
-    const settled = Promise.all(calls);
-    const timedOut = new Promise<"hung">((resolve) => {
-      watchdog = setTimeout(() => resolve("hung"), WATCHDOG_MS);
-    });
-    hung = (await Promise.race([settled, timedOut])) === "hung";
-    clearTimeout(watchdog);
-    // A killed child is gone: nothing is left spinning.
-    assert.equal(pool.stats.stuck, 0);
-  }
-  const injected = plan.filter((fault) => fault !== null).length;
-  const unsettled = outcomes.filter((n) => n === 0).length;
-  // Unsettled when everything else had ended is "lost"; unsettled at the watchdog, "hung".
-  const lost = hung ? 0 : unsettled;
-  const stillWaiting = hung ? unsettled : 0;
-  const duplicated = outcomes.filter((n) => n > 1).length;
-  await subprocessesExited();
-  const left = liveSubprocesses();
-  console.log(
-    `faults: ${TASKS} tasks, ${injected} injected, ${lost} lost, ${duplicated} duplicated, ` +
-      `${stillWaiting} hung, ${left} children left (seed ${seed})`,
-  );
-  assert.deepEqual(wrong.slice(0, 10), [], `${wrong.length} tasks ended wrongly`);
-  assert.equal(lost, 0);
-  assert.equal(stillWaiting, 0);
-  assert.equal(duplicated, 0);
-  assert.equal(left, 0);
-  assert.ok(injected > TASKS * FAULT_RATE / 2, "faults were injected");
+  await runFaultSuite({
+    options: { backend: "subprocess" },
+    faults: [{
+      name: "endless loop",
+      expected: TaskTimeout,
+      start: (pool) => pool.apply(spinForever, []),
+    }],
+    beforeClose(pool) {
+      // A killed child is gone: nothing is left spinning.
+      assert.equal(pool.stats.stuck, 0);
+      return Promise.resolve();
+    },
+    async left() {
+      await subprocessesExited();
+      return liveSubprocesses();
+    },
+    noun: "children",
+  });
 });
