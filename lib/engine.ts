@@ -28,6 +28,8 @@ import {
   CANCELLED,
   DEFINE,
   DONE,
+  DONE_MANY,
+  type DoneMessage,
   DROPPED_CELL,
   FAILED,
   type FromWorker,
@@ -398,22 +400,13 @@ export class Engine {
         this.#initFailed(slot, cause);
         return;
       }
-      case DONE: {
-        const chunk = this.#answered(slot, message[1]);
-        if (
-          chunk && message[3] !== null && chunk.job.faults.retryTaskErrors && this.#retry(chunk)
-        ) {
-          break;
-        }
-        if (chunk && !chunk.job.cancelled) {
-          const wireErrors = message[3];
-          const errors = wireErrors === null
-            ? null
-            : wireErrors.map(([index, wire]) => [index, fromWire(wire, chunk.job.task)] as const);
-          chunk.job.sink.done(chunk, message[2], errors);
-        }
+      case DONE:
+        this.#done(slot, message);
         break;
-      }
+      case DONE_MANY:
+        // One pass over the batch, then one look for more work.
+        for (const answer of message[1]) this.#done(slot, answer);
+        break;
       case FAILED: {
         const chunk = this.#answered(slot, message[1]);
         if (chunk && !chunk.job.cancelled) {
@@ -426,6 +419,16 @@ export class Engine {
         break;
     }
     this.#afterAnswer(slot);
+  }
+
+  #done(slot: Slot, [, chunkId, values, wireErrors]: DoneMessage): void {
+    const chunk = this.#answered(slot, chunkId);
+    if (chunk === undefined || chunk.job.cancelled) return;
+    if (wireErrors !== null && chunk.job.faults.retryTaskErrors && this.#retry(chunk)) return;
+    const errors = wireErrors === null
+      ? null
+      : wireErrors.map(([index, wire]) => [index, fromWire(wire, chunk.job.task)] as const);
+    chunk.job.sink.done(chunk, values, errors);
   }
 
   #answered(slot: Slot, chunkId: number): Chunk | undefined {
@@ -630,6 +633,7 @@ export class Engine {
         job.spread,
         job.settle,
         encoded !== null,
+        job.faults.timeout !== null,
       ];
       return { chunk, message, transfer: encoded?.transfer ?? [] };
     } catch (error) {

@@ -285,7 +285,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     }]);
     channel.post([DEFINE, 1, ref]);
     channel.post(
-      [RUN, 1, 1, 1, encoded?.items ?? [this.#args], true, false, encoded !== null],
+      [RUN, 1, 1, 1, encoded?.items ?? [this.#args], true, false, encoded !== null, false],
       encoded?.transfer,
     );
     return Promise.resolve();

@@ -74,11 +74,13 @@ export type DefineMessage = readonly [typeof DEFINE, number, TaskRef];
 export const CANCEL = 3;
 
 /**
- * `[RUN, chunkId, fnId, jobId, items, spread, settle, encoded]`: call the function on
- * each item. With `spread`, each item is an argument list; otherwise it is the single
- * argument. With `settle`, every item runs and its error is reported; otherwise the
- * chunk stops at its first error. With `encoded`, some arguments are communication
- * objects to revive (`lib/worker/ipc/wire.ts`).
+ * `[RUN, chunkId, fnId, jobId, items, spread, settle, encoded, timed]`: call the
+ * function on each item. With `spread`, each item is an argument list; otherwise it is
+ * the single argument. With `settle`, every item runs and its error is reported;
+ * otherwise the chunk stops at its first error. With `encoded`, some arguments are
+ * communication objects to revive (`lib/worker/ipc/wire.ts`). With `timed`, the main
+ * side runs a timeout on the chunk: the worker holds back no answer around it (see
+ * `DONE_MANY`), so the main side always knows which chunk is running.
  */
 export type RunMessage = readonly [
   typeof RUN,
@@ -86,6 +88,7 @@ export type RunMessage = readonly [
   number,
   number,
   unknown[],
+  boolean,
   boolean,
   boolean,
   boolean,
@@ -109,6 +112,7 @@ export const FAILED = 3;
 export const CANCELLED = 4;
 export const EXITING = 5;
 export const CRASHED = 6;
+export const DONE_MANY = 7;
 
 /** `[READY]`: initialization (and the initializer) finished. */
 export type ReadyMessage = readonly [typeof READY];
@@ -125,6 +129,12 @@ export type DoneMessage = readonly [
   readonly unknown[],
   ReadonlyArray<readonly [number, WireError]> | null,
 ];
+/**
+ * `[DONE_MANY, answers]`: several `DONE`s in one message, in the order the chunks ran.
+ * A worker running a burst of quick chunks holds their answers back briefly and sends
+ * them together: one message back instead of one per chunk.
+ */
+export type DoneManyMessage = readonly [typeof DONE_MANY, readonly DoneMessage[]];
 /** `[FAILED, chunkId, error]`: the whole chunk failed (its function could not be found). */
 export type FailedMessage = readonly [typeof FAILED, number, WireError];
 /** `[CANCELLED, chunkId]`: the worker saw its job's cancel bit and stopped. */
@@ -138,6 +148,7 @@ export type FromWorker =
   | ReadyMessage
   | InitFailedMessage
   | DoneMessage
+  | DoneManyMessage
   | FailedMessage
   | CancelledMessage
   | ExitingMessage

@@ -25,6 +25,7 @@ import {
   CRASHED,
   DEFINE,
   DONE,
+  DONE_MANY,
   EXITING,
   FAILED,
   type FromWorker,
@@ -321,6 +322,9 @@ class SandboxChannel implements WorkerChannel {
       case FAILED:
       case CANCELLED:
         this.#running = Math.max(0, this.#running - 1);
+        break;
+      case DONE_MANY:
+        this.#running = Math.max(0, this.#running - message[1].length);
         break;
     }
     this.#listener.message(message);

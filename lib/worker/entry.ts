@@ -19,14 +19,22 @@ const post = (message: FromWorker, transfer?: Transferable[]): void =>
   self.postMessage(message, transfer ?? []);
 const closeWorker = self.close.bind(self);
 const exitProcess = Deno.exit;
+// The main side here takes answers in batches (`DONE_MANY`).
+const runtime = new Runtime(post, true);
+
+/** Says why the worker ends, after the answers it still holds: none is lost. */
+function farewell(message: FromWorker): void {
+  runtime.flush();
+  post(message);
+}
 
 // Ending the worker silently would leave the main side waiting: say so first.
 self.close = (): void => {
-  post([EXITING, 0]);
+  farewell([EXITING, 0]);
   closeWorker();
 };
 (Deno as { exit: (code?: number) => never }).exit = (code?: number): never => {
-  post([EXITING, code ?? 0]);
+  farewell([EXITING, code ?? 0]);
   closeWorker();
   return exitProcess(code);
 };
@@ -34,7 +42,7 @@ self.close = (): void => {
 function crash(event: Event, thrown: unknown): void {
   // Handled here, the error neither kills the main program nor prints twice.
   event.preventDefault();
-  post([CRASHED, toWireError(thrown)]);
+  farewell([CRASHED, toWireError(thrown)]);
   closeWorker();
 }
 self.addEventListener("error", (event) => crash(event, (event as ErrorEvent).error));
@@ -43,5 +51,4 @@ self.addEventListener(
   (event) => crash(event, (event as PromiseRejectionEvent).reason),
 );
 
-const runtime = new Runtime(post);
 self.onmessage = (event) => runtime.receive(event.data);

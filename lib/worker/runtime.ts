@@ -1,7 +1,8 @@
 /**
  * The task runner inside a worker: takes messages from the main side, runs chunks one
  * after another (an async task finishes before the next chunk starts), and answers each
- * chunk with exactly one message.
+ * chunk exactly once. Answers to a burst of quick chunks may leave together, as one
+ * `DONE_MANY` message (see `Runtime.flush`).
  *
  * @module
  */
@@ -12,6 +13,8 @@ import {
   CANCELLED,
   DEFINE,
   DONE,
+  DONE_MANY,
+  type DoneMessage,
   DROPPED_CELL,
   FAILED,
   type FromWorker,
@@ -37,12 +40,30 @@ import { type AnyFunction, resolveTask, TaskNotFoundSignal } from "./resolve.ts"
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 type ItemErrors = Array<readonly [number, WireError]>;
 
+/**
+ * A chunk this quick (ms, its function's last chunk) may run while answers wait. Held
+ * answers cost the main side nothing, so only a chunk expected to end at once may delay
+ * them: one slower than this flushes them first.
+ */
+const QUICK_CHUNK_MS = 0.2;
+/** Answers are held at most this long (ms) before they leave. */
+const HOLD_MS = 1;
+/** At most this many answers leave in one message. */
+const HOLD_MAX = 256;
+
 /** The kinds of communication objects, loaded on first use. */
 let kinds: Promise<unknown> | null = null;
 
 /** One worker's runner; `post` sends a message to the main side. */
 export class Runtime {
-  readonly #post: Post;
+  readonly #send: Post;
+  /** Whether answers may be held and sent together (`DONE_MANY`). */
+  readonly #coalesce: boolean;
+  /** Answers held back, oldest first, and when the oldest was held. */
+  #held: DoneMessage[] = [];
+  #heldSince = 0;
+  /** How long each function's last synchronous chunk took (ms). */
+  readonly #took = new Map<number, number>();
   readonly #refs = new Map<number, TaskRef>();
   readonly #functions = new Map<number, AnyFunction>();
   readonly #queue: RunMessage[] = [];
@@ -52,8 +73,40 @@ export class Runtime {
   #ready = false;
   #busy = false;
 
-  constructor(post: Post) {
-    this.#post = post;
+  /**
+   * @param post Sends a message to the main side.
+   * @param coalesce Whether the main side takes `DONE_MANY` (the Web Worker backend).
+   */
+  constructor(post: Post, coalesce = false) {
+    this.#send = post;
+    this.#coalesce = coalesce;
+  }
+
+  /**
+   * Sends the answers held back, if any. Called before the worker waits, and by the
+   * entry before the worker ends, so no finished chunk is reported late or lost.
+   */
+  flush(): void {
+    const held = this.#held;
+    if (held.length === 0) return;
+    this.#held = [];
+    if (held.length > 1) {
+      try {
+        this.#send([DONE_MANY, held]);
+        return;
+      } catch {
+        // A result structured clone refuses: each answer on its own finds which.
+      }
+    }
+    for (const [, chunkId, results, errors] of held) {
+      this.#answer(chunkId, results as unknown[], errors as ItemErrors | null);
+    }
+  }
+
+  /** Any other message leaves after the answers held before it. */
+  #post(message: FromWorker, transfer?: Transferable[]): void {
+    this.flush();
+    this.#send(message, transfer);
   }
 
   /** Handles one message from the main side. */
@@ -104,9 +157,12 @@ export class Runtime {
 
   #pump(): void {
     while (this.#ready && !this.#busy && this.#queue.length > 0 && !this.#dropped()) {
-      const pending = this.#runChunk(this.#queue.shift()!);
+      const next = this.#queue.shift()!;
+      if (this.#held.length > 0 && !this.#mayHoldOver(next)) this.flush();
+      const pending = this.#runChunk(next);
       if (pending) {
         this.#busy = true;
+        this.flush();
         pending.then(() => {
           this.#busy = false;
           this.#pump();
@@ -114,11 +170,25 @@ export class Runtime {
         return;
       }
     }
+    // Idle (or dropped): nothing is held while the worker waits.
+    this.flush();
+  }
+
+  /**
+   * Whether held answers may wait while `next` runs: only when it is untimed (a timeout
+   * must see the chunk that really runs), expected to be quick, and the answers are
+   * recent and few.
+   */
+  #mayHoldOver(next: RunMessage): boolean {
+    if (next[8] || this.#held.length >= HOLD_MAX) return false;
+    if (performance.now() - this.#heldSince > HOLD_MS) return false;
+    const took = this.#took.get(next[2]);
+    return took !== undefined && took < QUICK_CHUNK_MS;
   }
 
   /** Runs a chunk; returns a Promise only when it had to wait (import or async task). */
   #runChunk(message: RunMessage): Promise<void> | undefined {
-    const [, chunkId, fnId, jobId, items, spread, settle, encoded] = message;
+    const [, chunkId, fnId, jobId, items, spread, settle, encoded, timed] = message;
     if (encoded) return this.#reviveThenRun(message);
     const fn = this.#functions.get(fnId);
     if (fn === undefined) return this.#resolveThenRun(message);
@@ -132,6 +202,7 @@ export class Runtime {
     const word = slot >>> 5;
     const mask = 1 << (slot & 31);
     enterTask(bits, jobId);
+    const start = performance.now();
     if (busy !== null) Atomics.store(busy, BUSY_CELL, 1);
     try {
       for (let i = 0; i < items.length; i++) {
@@ -149,6 +220,7 @@ export class Runtime {
           break;
         }
         if (isThenable(value)) {
+          this.#took.delete(fnId);
           return this.#finishAsync(message, fn, results, errors, i, value);
         }
         results[i] = value;
@@ -157,7 +229,8 @@ export class Runtime {
       // Waiting on an async task is not busy: a terminated worker stops there.
       if (busy !== null) Atomics.store(busy, BUSY_CELL, 0);
     }
-    this.#reply(chunkId, results, errors);
+    this.#took.set(fnId, performance.now() - start);
+    this.#reply(chunkId, results, errors, timed);
   }
 
   async #finishAsync(
@@ -168,7 +241,7 @@ export class Runtime {
     start: number,
     first: PromiseLike<unknown>,
   ): Promise<void> {
-    const [, chunkId, fnId, jobId, items, spread, settle] = message;
+    const [, chunkId, fnId, jobId, items, spread, settle, , timed] = message;
     let errors = errorsSoFar;
     let pending: unknown = first;
     for (let i = start; i < items.length; i++) {
@@ -188,7 +261,7 @@ export class Runtime {
       }
       pending = undefined;
     }
-    this.#reply(chunkId, results, errors);
+    this.#reply(chunkId, results, errors, timed);
   }
 
   #call(fn: AnyFunction, item: unknown, spread: boolean): unknown {
@@ -213,8 +286,8 @@ export class Runtime {
       this.#post([FAILED, message[1], toWireError(error)]);
       return;
     }
-    const [kind, chunkId, fnId, jobId, items, spread, settle] = message;
-    await this.#runChunk([kind, chunkId, fnId, jobId, items, spread, settle, false]);
+    const [kind, chunkId, fnId, jobId, items, spread, settle, , timed] = message;
+    await this.#runChunk([kind, chunkId, fnId, jobId, items, spread, settle, false, timed]);
   }
 
   async #resolveThenRun(message: RunMessage): Promise<void> {
@@ -230,10 +303,27 @@ export class Runtime {
     await this.#runChunk(message);
   }
 
-  #reply(chunkId: number, results: unknown[], errors: ItemErrors | null): void {
+  /** Answers a chunk: held back when it may be, else at once (after any held ones). */
+  #reply(chunkId: number, results: unknown[], errors: ItemErrors | null, timed: boolean): void {
+    const moved = unwrapTransfers(results);
+    if (moved === null && this.#coalesce && !timed) {
+      if (this.#held.length === 0) this.#heldSince = performance.now();
+      this.#held.push([DONE, chunkId, results, errors]);
+      return;
+    }
+    this.flush();
+    this.#answer(chunkId, results, errors, moved);
+  }
+
+  /** Sends one chunk's answer; a result that cannot be cloned fails its item only. */
+  #answer(
+    chunkId: number,
+    results: unknown[],
+    errors: ItemErrors | null,
+    moved: Transferable[] | null = null,
+  ): void {
     try {
-      const moved = unwrapTransfers(results);
-      this.#post([DONE, chunkId, results, errors], moved ?? undefined);
+      this.#send([DONE, chunkId, results, errors], moved ?? undefined);
     } catch (error) {
       // A result that structured clone refuses: report it for its item, keep the rest.
       const fixed = [...(errors ?? [])];
@@ -247,7 +337,7 @@ export class Runtime {
         }
       }
       fixed.sort((a, b) => a[0] - b[0]);
-      this.#post([DONE, chunkId, results, fixed]);
+      this.#send([DONE, chunkId, results, fixed]);
     }
   }
 }
