@@ -21,7 +21,7 @@ scope.onmessage = (event) => {
     scope.postMessage([id, payload * payload]);
     return;
   }
-  const out = new Array<number>(payload.length);
-  for (let i = 0; i < payload.length; i++) out[i] = payload[i]! * payload[i]!;
-  scope.postMessage([id, out]);
+  // `map` builds a packed array, which structured clone copies fast (a holey
+  // `new Array(n)` goes element by element, about 4x slower).
+  scope.postMessage([id, payload.map((x) => x * x)]);
 };

@@ -190,10 +190,19 @@ export class Engine {
     this.#options = options;
   }
 
-  /** Starts the workers; `opened` is called once all are ready, or with the first failure. */
+  /**
+   * Starts the workers. With an initializer, `opened` is called once every worker ran it,
+   * or with the first failure. Without one, at once, as Python's `Pool()` returns: work
+   * is sent while the workers start, which saves a round trip on the first call.
+   */
   open(opened: (error: PoolError | null) => void): void {
     this.#opened = opened;
     for (let i = 0; i < this.#options.processes; i++) this.#spawn();
+    if (this.#options.initializer === null && this.#opened !== null) {
+      this.#opened = null;
+      if (this.#phase === "opening") this.#phase = "open";
+      opened(null);
+    }
   }
 
   /** Counters for monitoring. */
@@ -392,7 +401,10 @@ export class Engine {
     switch (message[0]) {
       case READY:
         slot.ready = true;
-        if (this.#phase === "opening" || this.#opened) this.#maybeOpened();
+        // Chunks sent while it started begin now: so does the first one's timeout.
+        slot.since = performance.now();
+        this.#armDeadline(slot);
+        if (this.#opened) this.#maybeOpened();
         this.#pump();
         return;
       case INIT_FAILED: {
@@ -460,7 +472,10 @@ export class Engine {
 
   #ended(slot: Slot, end: WorkerEnd): void {
     if (!this.#slots.has(slot)) return;
-    if (!slot.ready) {
+    // A sandboxed worker whose task module cannot load ends before its READY when it
+    // was sent work while starting: that fails the task, as it would once ready.
+    const taskNotLoaded = end.error?.tag === "TaskNotFound" && slot.inflight.length > 0;
+    if (!slot.ready && !taskNotLoaded) {
       const cause = end.error ? fromWire(end.error, "initializer") : undefined;
       this.#initFailed(
         slot,
@@ -539,6 +554,8 @@ export class Engine {
   #armDeadline(slot: Slot): void {
     clearTimeout(slot.deadlineTimer);
     slot.deadlineTimer = undefined;
+    // A worker still starting runs nothing yet: its READY arms the clock.
+    if (!slot.ready) return;
     const running = slot.inflight[0];
     const timeout = running?.job.faults.timeout ?? null;
     if (running === undefined || timeout === null) return;
@@ -559,6 +576,8 @@ export class Engine {
   #initFailed(slot: Slot, error: PoolError, ended = false): void {
     this.#slots.delete(slot);
     this.#drop(slot, ended);
+    // Chunks sent while it started share the fate of the queue.
+    for (let i = slot.inflight.length - 1; i >= 0; i--) this.#queue.unshift(slot.inflight[i]!);
     const initError = error instanceof TaskError || error instanceof WorkerCrashed
       ? error
       : new TaskError({ message: error.message, remoteName: error._tag, isError: true });
@@ -704,7 +723,8 @@ export class Engine {
     const lowWater = quick ? depth / 2 : depth;
     let best: Slot | undefined;
     for (const slot of this.#slots) {
-      if (!slot.ready || slot.inflight.length >= depth) continue;
+      // A worker still starting takes a shallow pipeline: the others may be free sooner.
+      if (slot.inflight.length >= (slot.ready ? depth : this.#options.depth)) continue;
       if (
         slot.inflight.length >= lowWater && slot.channel.batches && !filling?.has(slot)
       ) continue;

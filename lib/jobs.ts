@@ -59,8 +59,9 @@ export function startMap(
     callback({ ok: true, values: [] });
     return null;
   }
-  const results = new Array<unknown>(items.length);
-  let remaining = Math.ceil(items.length / chunksize);
+  // Each chunk's answers, by position; joined in order once all are in.
+  const answers = new Array<readonly unknown[]>(Math.ceil(items.length / chunksize));
+  let remaining = answers.length;
   let finished = false;
   const fail = (error: PoolError): void => {
     if (finished) return;
@@ -68,41 +69,54 @@ export function startMap(
     engine.cancel(job);
     callback({ ok: false, error });
   };
-  const chunkDone = (): void => {
+  const chunkDone = (seq: number, values: readonly unknown[]): void => {
+    answers[seq] = values;
     if (--remaining === 0 && !finished) {
       finished = true;
-      callback({ ok: true, values: results });
+      callback({ ok: true, values: joined(answers) });
     }
   };
   const job = engine.createJob(spec.ref, spec.task, spec.spread, settle, {
     done(chunk, values, errors) {
-      const offset = chunk.seq * chunksize;
       if (!settle) {
         if (errors !== null) return fail(errors[0]![1]);
-        for (let i = 0; i < values.length; i++) results[offset + i] = values[i];
-        return chunkDone();
+        return chunkDone(chunk.seq, values);
       }
+      const outcomes: Settled<unknown>[] = [];
       for (let i = 0; i < values.length; i++) {
-        results[offset + i] = { status: "fulfilled", value: values[i] };
+        outcomes.push({ status: "fulfilled", value: values[i] });
       }
-      for (const [index, reason] of errors ?? []) {
-        results[offset + index] = { status: "rejected", reason };
-      }
-      chunkDone();
+      for (const [index, reason] of errors ?? []) outcomes[index] = { status: "rejected", reason };
+      chunkDone(chunk.seq, outcomes);
     },
     failed(chunk, error) {
       if (!settle) return fail(error);
-      const offset = chunk.seq * chunksize;
-      for (let i = 0; i < chunk.items.length; i++) {
-        results[offset + i] = { status: "rejected", reason: error };
-      }
-      chunkDone();
+      chunkDone(chunk.seq, chunk.items.map(() => ({ status: "rejected", reason: error })));
     },
   }, spec.faults);
   for (let seq = 0; seq * chunksize < items.length && !finished; seq++) {
     engine.submit({ job, seq, items: items.slice(seq * chunksize, (seq + 1) * chunksize) });
   }
   return job;
+}
+
+/** Above this many chunks, `concat`'s argument list gets long: append instead. */
+const CONCAT_MAX = 4096;
+
+/**
+ * The chunks' answers as one array, in order. A lone chunk's array is the result as it
+ * is. More are joined into a packed array, never a holey `new Array(n)` filled out of
+ * order: structured clone copies a holey array as a sparse one, about 5x slower, and
+ * callers often send results on.
+ */
+function joined(answers: ReadonlyArray<readonly unknown[]>): unknown[] {
+  if (answers.length === 1) return answers[0] as unknown[];
+  if (answers.length <= CONCAT_MAX) return ([] as unknown[]).concat(...answers);
+  const out: unknown[] = [];
+  for (const values of answers) {
+    for (let i = 0; i < values.length; i++) out.push(values[i]);
+  }
+  return out;
 }
 
 /** Options of `startImap`. */

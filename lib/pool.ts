@@ -54,7 +54,9 @@ export class Pool implements AsyncDisposable {
   }
 
   /**
-   * Opens a pool and waits until every worker is ready (and its `initializer` ran).
+   * Opens a pool. With an `initializer`, waits until every worker ran it; without one,
+   * returns at once, as Python's `Pool()` does: the workers start in the background and
+   * the first calls reach them while they do.
    *
    * @param options `processes`, `initializer`, `initargs`, `maxTasksPerChild`, `name`.
    * @returns The open pool.

@@ -15,6 +15,9 @@ import {
   WorkerCrashed,
 } from "../mod.ts";
 import { liveWorkers } from "../lib/backend/web_worker.ts";
+import { Engine } from "../lib/engine.ts";
+import { engineOptions } from "../lib/pool_options.ts";
+import { jobSpec, startApplyCall } from "../lib/pool_calls.ts";
 import {
   byteLength,
   closeWorker,
@@ -128,6 +131,18 @@ Deno.test("the pool's default timeout applies to calls that set none", async () 
     assert.equal(await pool.apply(double, [21], { timeout: 5000 }), 42);
     await untilNoneStuck(pool);
   }, { timeout: 80 });
+});
+
+Deno.test("a timeout starts when the worker is ready, not when work is sent to it", async () => {
+  // Work reaches a worker while it starts; here its initializer spins for 300 ms. The
+  // engine itself takes the call, as a pool with an initializer opens only once ready.
+  const engine = new Engine(engineOptions({ processes: 1, initializer: spin, initargs: [300] }));
+  engine.open(() => {});
+  const spec = jobSpec(engine, double, true, { timeout: 150 }, "apply");
+  const outcome = await new Promise((resolve) => startApplyCall(engine, spec, [21], resolve));
+  assert.deepEqual(outcome, { ok: true, value: 42 });
+  engine.terminate();
+  assert.equal(liveWorkers(), 0);
 });
 
 Deno.test("a timeout leaves the other worker's task untouched", async () => {

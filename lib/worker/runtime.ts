@@ -192,7 +192,9 @@ export class Runtime {
     if (encoded) return this.#reviveThenRun(message);
     const fn = this.#functions.get(fnId);
     if (fn === undefined) return this.#resolveThenRun(message);
-    const results = new Array<unknown>(items.length);
+    // Filled in order from empty so the array stays packed: structured clone copies a
+    // holey array (\`new Array(n)\`) element by element as a sparse one, about 4x slower.
+    const results: unknown[] = [];
     let errors: ItemErrors | null = null;
     const busy = this.#syncFlag;
     const bits = this.#cancelBits;
@@ -216,6 +218,7 @@ export class Runtime {
           value = spread ? fn(...(items[i] as unknown[])) : fn(items[i]);
         } catch (error) {
           (errors ??= []).push([i, wireError(error, this.#refs.get(fnId))]);
+          results[i] = undefined;
           if (settle) continue;
           break;
         }
