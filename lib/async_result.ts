@@ -7,11 +7,6 @@
 import { Effect } from "effect";
 import { type PoolError, TaskCancelled, WaitTimeout } from "./errors.ts";
 
-type State<T> =
-  | { readonly kind: "pending" }
-  | { readonly kind: "fulfilled"; readonly value: T }
-  | { readonly kind: "rejected"; readonly error: PoolError };
-
 /** Callbacks run when the result arrives, as Python's `callback`/`error_callback`. */
 export interface AsyncResultCallbacks<T> {
   /** Called with the value when the task succeeds. */
@@ -40,26 +35,18 @@ export interface AsyncResultCallbacks<T> {
  * ```
  */
 export class AsyncResult<T> implements PromiseLike<T> {
-  #state: State<T> = { kind: "pending" };
+  // Plain fields, no closure or object per state: programs hold many thousands of these.
+  #status: "pending" | "fulfilled" | "rejected" = "pending";
+  readonly #callbacks: AsyncResultCallbacks<T>;
   readonly #promise: Promise<T>;
-  #cancel: () => void = () => {};
-  #settle!: (state: State<T>) => void;
+  readonly #resolvers: PromiseWithResolvers<T>;
+  #cancel: (() => void) | null = null;
 
   /** Internal: made by the pool. */
   constructor(callbacks: AsyncResultCallbacks<T> = {}) {
-    this.#promise = new Promise<T>((resolve, reject) => {
-      this.#settle = (state) => {
-        if (this.#state.kind !== "pending") return;
-        this.#state = state;
-        if (state.kind === "fulfilled") {
-          resolve(state.value);
-          callbacks.callback?.(state.value);
-        } else if (state.kind === "rejected") {
-          reject(state.error);
-          callbacks.errorCallback?.(state.error);
-        }
-      };
-    });
+    this.#callbacks = callbacks;
+    this.#resolvers = Promise.withResolvers<T>();
+    this.#promise = this.#resolvers.promise;
     // The handle may be dropped unread; its failure must not become an unhandled rejection.
     this.#promise.catch(() => {});
   }
@@ -71,17 +58,23 @@ export class AsyncResult<T> implements PromiseLike<T> {
 
   /** Internal: the pool settles the handle. */
   resolve(value: T): void {
-    this.#settle({ kind: "fulfilled", value });
+    if (this.#status !== "pending") return;
+    this.#status = "fulfilled";
+    this.#resolvers.resolve(value);
+    this.#callbacks.callback?.(value);
   }
 
   /** Internal: the pool settles the handle. */
   reject(error: PoolError): void {
-    this.#settle({ kind: "rejected", error });
+    if (this.#status !== "pending") return;
+    this.#status = "rejected";
+    this.#resolvers.reject(error);
+    this.#callbacks.errorCallback?.(error);
   }
 
   /** Whether the result has arrived (success or failure). */
   ready(): boolean {
-    return this.#state.kind !== "pending";
+    return this.#status !== "pending";
   }
 
   /**
@@ -90,12 +83,12 @@ export class AsyncResult<T> implements PromiseLike<T> {
    * @throws {Error} When the result has not arrived yet, as Python raises `ValueError`.
    */
   successful(): boolean {
-    if (this.#state.kind === "pending") {
+    if (this.#status === "pending") {
       throw new Error(
         "Cannot tell whether the task succeeded as it has not finished: call ready() first",
       );
     }
-    return this.#state.kind === "fulfilled";
+    return this.#status === "fulfilled";
   }
 
   /**
@@ -126,7 +119,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
    */
   cancel(): void {
     if (this.ready()) return;
-    this.#cancel();
+    this.#cancel?.();
     this.reject(
       new TaskCancelled({
         message: "The task was cancelled with AsyncResult.cancel() before it finished",

@@ -56,8 +56,8 @@ export function encodeItems(
   readonly transfer: Transferable[];
   readonly release: Array<() => void>;
 } | null {
-  if (!inUse) return null;
-  let out: unknown[] | null = null;
+  if (!inUse || !items.some((item) => hasPortable(item, spread))) return null;
+  const out = [...items];
   const transfer: Transferable[] = [];
   const release: Array<() => void> = [];
   const encodeOne = (value: unknown): unknown => {
@@ -67,12 +67,16 @@ export function encodeItems(
     if (encoded.release) release.push(encoded.release);
     return encoded.data;
   };
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    const next = spread && Array.isArray(item) ? mapIfChanged(item, encodeOne) : encodeOne(item);
-    if (next !== item) (out ??= [...items])[i] = next;
+  for (let i = 0; i < out.length; i++) {
+    const item = out[i];
+    out[i] = spread && Array.isArray(item) ? mapIfChanged(item, encodeOne) : encodeOne(item);
   }
-  return out === null ? null : { items: out, transfer, release };
+  return { items: out, transfer, release };
+}
+
+/** Whether an item (or, when `spread`, one of its arguments) is a portable object. */
+function hasPortable(item: unknown, spread: boolean): boolean {
+  return spread && Array.isArray(item) ? item.some(isPortable) : isPortable(item);
 }
 
 /** Revives the encoded portable objects among `items`, in place. */
