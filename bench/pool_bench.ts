@@ -7,10 +7,10 @@
  * - W2: 20,000 `pool.applyAsync(square, [i])` awaited together, against 20,000 raw
  *   messages all posted at once, and against one raw message in flight per worker.
  *
- * Run with `deno bench -A --unstable-worker-options bench/`. The pool and the raw
- * workers are opened once, below, and stopped when the bench module unloads. Deno's
- * table has no median: set `BENCH_P50=1` to print each bench's p50 (over all its runs,
- * warm-up included) to stderr at the end.
+ * Run with `deno bench -A --unstable-worker-options bench/` (`deno task bench`). The pool
+ * and the raw workers are opened once, below, and stopped when the bench module unloads;
+ * each group runs interleaved, and the medians and ratios are printed after Deno's table
+ * (see `report.ts`).
  *
  * @module
  */
@@ -18,6 +18,7 @@ import assert from "node:assert/strict";
 import { Pool } from "../mod.ts";
 import { square } from "./fixtures.ts";
 import type { RawReply, RawRequest } from "./raw_worker.ts";
+import { interleaved } from "./report.ts";
 
 const PROCESSES = 2;
 const MAP_ITEMS = 100_000;
@@ -43,41 +44,11 @@ class RawWorker {
   }
 }
 
-/** Per-run durations, kept only when `BENCH_P50` is set. */
-const samples = new Map<string, number[]>();
-const keepSamples = Deno.env.get("BENCH_P50") !== undefined;
-
-/** A bench body that also records its own duration, for the median. */
-function timed(name: string, run: () => Promise<unknown>): () => Promise<void> {
-  if (!keepSamples) {
-    return async () => {
-      await run();
-    };
-  }
-  const runs: number[] = [];
-  samples.set(name, runs);
-  return async () => {
-    const start = performance.now();
-    await run();
-    runs.push(performance.now() - start);
-  };
-}
-
-function reportMedians(): void {
-  for (const [name, runs] of samples) {
-    const sorted = runs.toSorted((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    const p50 = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    console.error(`p50 ${p50.toFixed(2)} ms (${runs.length} runs): ${name}`);
-  }
-}
-
 const pool = await Pool.open({ processes: PROCESSES });
 const raw = Array.from({ length: PROCESSES }, () => new RawWorker());
 globalThis.addEventListener("unload", () => {
   for (const worker of raw) worker.terminate();
   void pool.terminate();
-  if (samples.size > 0) reportMedians();
 });
 
 const xs = Array.from({ length: MAP_ITEMS }, (_, i) => i);
@@ -148,16 +119,32 @@ assert.deepEqual(await poolApplyAll(ids), expectedApply);
 assert.deepEqual(await rawPipelined(ids), expectedApply);
 assert.deepEqual(await rawOneInFlight(ids), expectedApply);
 
-/** Registers a bench that also records its durations when `BENCH_P50` is set. */
-function bench(group: string, name: string, run: () => Promise<unknown>, baseline = false): void {
-  Deno.bench({ group, name, baseline, fn: timed(name, run) });
-}
+interleaved("W1 map 100k", [
+  {
+    name: "raw postMessage, 8 batches to 2 workers",
+    baseline: true,
+    fn: () => rawMap(xs),
+  },
+  {
+    name: "pool.map(square, 100k), 2 processes",
+    target: { throughputAtLeast: 0.8 },
+    fn: () => pool.map(square, xs),
+  },
+], { n: 200, warmup: 20 });
 
-const W1 = "W1 map 100k";
-bench(W1, "raw postMessage, 8 batches to 2 workers", () => rawMap(xs), true);
-bench(W1, "pool.map(square, 100k), 2 processes", () => pool.map(square, xs));
-
-const W2 = "W2 apply 20k";
-bench(W2, "raw postMessage, 20k pipelined to 2 workers", () => rawPipelined(ids), true);
-bench(W2, "raw postMessage, 20k one in flight per worker", () => rawOneInFlight(ids));
-bench(W2, "pool.applyAsync(square) x 20k, Promise.all, 2 processes", () => poolApplyAll(ids));
+interleaved("W2 apply 20k", [
+  {
+    name: "raw postMessage, 20k pipelined to 2 workers",
+    baseline: true,
+    fn: () => rawPipelined(ids),
+  },
+  {
+    name: "raw postMessage, 20k one in flight per worker",
+    fn: () => rawOneInFlight(ids),
+  },
+  {
+    name: "pool.applyAsync(square) x 20k, Promise.all, 2 processes",
+    target: { throughputAtLeast: 0.5 },
+    fn: () => poolApplyAll(ids),
+  },
+], { n: 15, warmup: 2 });

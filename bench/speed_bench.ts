@@ -11,12 +11,14 @@
  *   the same batches with the same bound in flight; its peak RSS growth is printed at
  *   the end beside a run over 100,000 items, to show memory stays flat.
  *
- * W1 and W2 live in `pool_bench.ts`. Run all with `deno task bench`.
+ * W4 and W5 run interleaved (see `report.ts`). W1 and W2 live in `pool_bench.ts`. Run
+ * all with `deno task bench`.
  *
  * @module
  */
 import { cpuCount, Pool, transfer } from "../mod.ts";
 import type { RawSpeedRequest } from "./raw_speed_worker.ts";
+import { bench, interleaved } from "./report.ts";
 import { bounce, burn, echo, increment, TASK_TURNS } from "./work.ts";
 
 const CPU_TASKS = 8;
@@ -95,7 +97,7 @@ globalThis.addEventListener("unload", () => {
   }
 });
 
-Deno.bench({
+bench({
   group: "W3 8 CPU tasks of ~250 ms",
   name: "main thread alone",
   n: 2,
@@ -104,7 +106,7 @@ Deno.bench({
     for (let i = 0; i < CPU_TASKS; i++) burn(TASK_TURNS);
   },
 });
-Deno.bench({
+bench({
   group: "W3 8 CPU tasks of ~250 ms",
   name: `raw workers (${processes})`,
   baseline: true,
@@ -114,9 +116,10 @@ Deno.bench({
     await pipelined(rawWorkers, CPU_TASKS, processes, () => (id) => [id, "burn", TASK_TURNS]);
   },
 });
-Deno.bench({
+bench({
   group: "W3 8 CPU tasks of ~250 ms",
   name: `pool.map(burn) on cpuCount() = ${processes} workers`,
+  target: { throughputAtLeast: 0.97 },
   n: 3,
   warmup: 1,
   async fn() {
@@ -124,56 +127,57 @@ Deno.bench({
   },
 });
 
-Deno.bench({
-  group: "W4 start 2 workers, one answer each",
-  name: "raw workers",
-  baseline: true,
-  async fn() {
-    const workers = [new RawWorker(), new RawWorker()];
-    await Promise.all(workers.map((worker) => worker.ask((id) => [id, "burn", 1])));
-    for (const worker of workers) worker.terminate();
+interleaved("W4 start 2 workers, one answer each", [
+  {
+    name: "raw workers",
+    baseline: true,
+    async fn() {
+      const workers = [new RawWorker(), new RawWorker()];
+      await Promise.all(workers.map((worker) => worker.ask((id) => [id, "burn", 1])));
+      for (const worker of workers) worker.terminate();
+    },
   },
-});
-Deno.bench({
-  group: "W4 start 2 workers, one answer each",
-  name: "Pool.open + one task per worker",
-  async fn() {
-    const fresh = await Pool.open({ processes: 2 });
-    await fresh.map(burn, [1, 1], { chunksize: 1 });
-    await fresh.terminate();
+  {
+    name: "Pool.open + one task per worker",
+    target: { timeAtMost: 1.2 },
+    async fn() {
+      const fresh = await Pool.open({ processes: 2 });
+      await fresh.map(burn, [1, 1], { chunksize: 1 });
+      await fresh.terminate();
+    },
   },
-});
+], { n: 40, warmup: 5 });
 
-Deno.bench({
-  group: "W5 32 MiB there and back",
-  name: "raw postMessage, copied",
-  baseline: true,
-  async fn() {
-    await copyRaw.ask((id) => [id, "echo", copied, false]);
+interleaved("W5 32 MiB there and back", [
+  {
+    name: "raw postMessage, copied",
+    baseline: true,
+    async fn() {
+      await copyRaw.ask((id) => [id, "echo", copied, false]);
+    },
   },
-});
-Deno.bench({
-  group: "W5 32 MiB there and back",
-  name: "pool.apply, copied",
-  async fn() {
-    await copyPool.apply(echo, [copied]);
+  {
+    name: "pool.apply, copied",
+    target: { timeAtMost: 1.1 },
+    async fn() {
+      await copyPool.apply(echo, [copied]);
+    },
   },
-});
-Deno.bench({
-  group: "W5 32 MiB there and back",
-  name: "raw postMessage, moved",
-  async fn() {
-    const buffer = movingRaw;
-    movingRaw = await copyRaw.ask((id) => [id, "echo", buffer, true], [buffer]) as ArrayBuffer;
+  {
+    name: "raw postMessage, moved",
+    async fn() {
+      const buffer = movingRaw;
+      movingRaw = await copyRaw.ask((id) => [id, "echo", buffer, true], [buffer]) as ArrayBuffer;
+    },
   },
-});
-Deno.bench({
-  group: "W5 32 MiB there and back",
-  name: "pool.apply with transfer(), moved",
-  async fn() {
-    moving = await copyPool.apply(bounce, [transfer(moving)]);
+  {
+    name: "pool.apply with transfer(), moved",
+    target: { underMs: 2 },
+    async fn() {
+      moving = await copyPool.apply(bounce, [transfer(moving)]);
+    },
   },
-});
+], { n: 30, warmup: 3 });
 
 function* counting(count: number): Generator<number> {
   for (let i = 0; i < count; i++) yield i;
@@ -190,7 +194,7 @@ async function imapRun(count: number): Promise<void> {
   rssPeaks.set(count, Math.max(rssPeaks.get(count) ?? 0, peak - before));
 }
 
-Deno.bench({
+bench({
   group: "W6 imap over 1,000,000 generated items",
   name: "raw workers, same batches, same bound in flight",
   baseline: true,
@@ -211,7 +215,7 @@ Deno.bench({
     );
   },
 });
-Deno.bench({
+bench({
   group: "W6 imap over 1,000,000 generated items",
   name: "pool.imap(increment, generator, { chunksize: 1000 })",
   n: 3,
@@ -220,7 +224,7 @@ Deno.bench({
     await imapRun(IMAP_ITEMS);
   },
 });
-Deno.bench({
+bench({
   group: "W6 imap over 1,000,000 generated items",
   name: "pool.imap over 100,000 items (for the memory comparison)",
   n: 3,

@@ -614,7 +614,7 @@ export class Engine {
       if (slot === undefined) break;
       const chunk = this.#queue.shift()!;
       if (chunk.job.cancelled) continue;
-      if (slot.channel.batches) {
+      if (slot.channel.batches && chunk.items.length <= BATCH_MAX_ITEMS) {
         const run = this.#prepare(slot, chunk);
         if (run === null) continue;
         outgoing ??= new Map();
@@ -765,6 +765,13 @@ export class Engine {
     else Promise.all(this.#exiting).then(wake);
   }
 }
+
+/**
+ * Chunks of at most this many items share a message with the other runs for their
+ * worker. A bigger one goes alone: the worker can start it as soon as it arrives, while
+ * the next is still being copied.
+ */
+const BATCH_MAX_ITEMS = 64;
 
 /** A chunk's RUN, built and ready to post. */
 interface Outgoing {
