@@ -519,7 +519,7 @@ Deno.test("cli bench --json reports speedup, efficiency and overhead", async () 
   const report = JSON.parse(run.stdout);
   assert.equal(report.processes, 2);
   assert.equal(report.tasks, 4);
-  for (const key of ["taskMs", "singleMs", "poolMs", "speedup", "efficiency", "poolOpenMs"]) {
+  for (const key of ["taskMs", "singleMs", "poolMs", "speedup", "efficiency", "poolReadyMs"]) {
     assert.ok(report[key] > 0, `${key}: ${report[key]}`);
   }
   assert.ok(Math.abs(report.efficiency - report.speedup / 2) <= 0.01, JSON.stringify(report));
