@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Pool, TaskTimeout, WorkerCrashed } from "../mod.ts";
+import { Event, Pool, TaskTimeout, WorkerCrashed } from "../mod.ts";
 import { liveWorkers } from "../lib/backend/web_worker.ts";
 import {
   DEFINE,
@@ -21,7 +21,7 @@ import {
   type TaskRef,
 } from "../lib/protocol.ts";
 import { Runtime } from "../lib/worker/runtime.ts";
-import { echoOr } from "./fixtures/batch_tasks.ts";
+import { echoOr, echoOrWait, keepGate } from "./fixtures/batch_tasks.ts";
 
 const PLUS_ONE: TaskRef = { kind: "inline", name: "plusOne", source: "(x) => x + 1" };
 const TIMES_TWO: TaskRef = { kind: "inline", name: "timesTwo", source: "(x) => x * 2" };
@@ -140,6 +140,23 @@ Deno.test("a timeout fails the chunk that ran long, not the quick one before it"
     assert.ok(late.status === "rejected" && late.reason instanceof TaskTimeout, String(late));
     assert.deepEqual(outcomes[2], { status: "fulfilled", value: 3 });
     while (pool.stats.stuck > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("a task about to block on a primitive first sends the answers held before it", async () => {
+  {
+    await using pool = await Pool.open({ processes: 1 });
+    const gate = new Event();
+    await pool.apply(keepGate, [gate]);
+    await Promise.all(Array.from({ length: 200 }, (_, x) => pool.applyAsync(echoOrWait, [x])));
+    const first = pool.applyAsync(echoOrWait, [1]);
+    const waiting = pool.applyAsync(echoOrWait, ["wait"]);
+    // The waiting task is freed only once the first answer is here: held behind it, that
+    // answer would arrive after the wait timed out.
+    assert.equal(await first, 1);
+    gate.set();
+    assert.equal(await waiting, true);
   }
   assert.equal(liveWorkers(), 0);
 });

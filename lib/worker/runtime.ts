@@ -33,7 +33,7 @@ import {
 } from "../protocol.ts";
 import { setIdentity } from "./identity.ts";
 import { decodeItems } from "./ipc/wire.ts";
-import { abortTask, enterTask } from "./task_context.ts";
+import { abortTask, enterTask, setBeforeBlocking } from "./task_context.ts";
 import { unwrapTransfers } from "./transfer.ts";
 import { type AnyFunction, resolveTask, TaskNotFoundSignal } from "./resolve.ts";
 
@@ -80,6 +80,9 @@ export class Runtime {
   constructor(post: Post, coalesce = false) {
     this.#send = post;
     this.#coalesce = coalesce;
+    // A task about to block (on a Lock, Event, Queue...) may be waiting for the main
+    // side to act on an answer held here: send them first.
+    if (coalesce) setBeforeBlocking(() => this.flush());
   }
 
   /**

@@ -10,6 +10,21 @@ import { isCancelled } from "../protocol.ts";
 let bits: Int32Array | null = null;
 let jobId = -1;
 let controller: AbortController | null = null;
+let blocking: (() => void) | null = null;
+
+/** Called by the runtime: what must happen before a task blocks its thread. */
+export function setBeforeBlocking(hook: (() => void) | null): void {
+  blocking = hook;
+}
+
+/**
+ * Called by the shared-memory primitives before `Atomics.wait`. The runtime sends the
+ * answers it holds back, so a finished call's result never waits behind a task that
+ * waits for the main side to see that result.
+ */
+export function beforeBlocking(): void {
+  blocking?.();
+}
 
 /** Called by the runtime when a chunk starts and ends. */
 export function enterTask(cancelBits: Int32Array | null, job: number): void {

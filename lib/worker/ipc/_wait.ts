@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { beforeBlocking } from "../task_context.ts";
 
 /** What a wait on a cell ended with. */
 export type WaitResult = "ok" | "not-equal" | "timed-out";
@@ -55,6 +56,7 @@ export function waitSync(
   expected: number,
   deadline: number,
 ): WaitResult {
+  beforeBlocking();
   return Atomics.wait(cells, index, expected, remaining(deadline));
 }
 
@@ -127,6 +129,7 @@ export function lockSync(cells: Int32Array, index: number, deadline: number): bo
   if (state !== 2) state = Atomics.exchange(cells, index, 2);
   while (state !== 0) {
     if (remaining(deadline) === 0) return false;
+    beforeBlocking();
     Atomics.wait(cells, index, 2, remaining(deadline));
     state = Atomics.exchange(cells, index, 2);
   }
