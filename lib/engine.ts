@@ -35,6 +35,7 @@ import {
   type FromWorker,
   INIT,
   INIT_FAILED,
+  type InitData,
   READY,
   RUN,
   RUN_MANY,
@@ -392,8 +393,8 @@ export class Engine {
       parent: { name: currentProcess().name, pid: currentProcess().pid },
       cancelBits: this.#cancelBits,
       busy: slot.busy.buffer as SharedArrayBuffer,
+      ...initArguments(this.#options.initargs),
       initializer: this.#options.initializer,
-      initargs: this.#options.initargs,
     }]);
   }
 
@@ -778,6 +779,14 @@ interface Outgoing {
   readonly chunk: Chunk;
   readonly message: RunMessage;
   readonly transfer: Transferable[];
+}
+
+/** The initializer's arguments as INIT carries them: communication objects encoded. */
+function initArguments(initargs: readonly unknown[]): Pick<InitData, "initargs" | "encoded"> {
+  const encoded = encodeItems([initargs], true);
+  return encoded === null
+    ? { initargs, encoded: false }
+    : { initargs: encoded.items[0] as unknown[], encoded: true };
 }
 
 function unsendable(chunk: Chunk, error: unknown): SerializationError {

@@ -8,6 +8,7 @@ import { type Permissions, validatePermissions } from "./permissions.ts";
 import type { TaskFunction } from "./types.ts";
 import type { Backend, EngineOptions, JobFaults } from "./engine.ts";
 import { callerModule, taskRef } from "./task.ts";
+import { containsPortable } from "./worker/ipc/wire.ts";
 
 /** How a pool is opened. */
 export interface PoolOptions {
@@ -110,13 +111,23 @@ export function engineOptions(options: PoolOptions): EngineOptions {
     );
   }
   const { backend, maxHeapMB } = checkBackend("open pool", options);
+  const initargs = options.initargs ?? [];
+  const shared = initargs.find((arg) => containsPortable([arg], false));
+  if (backend === "subprocess" && shared !== undefined) {
+    throw new TypeError(
+      `Cannot open pool as 'initargs' holds a ${
+        (shared as object).constructor.name
+      }, which shares memory with this program and a process of the "subprocess" backend ` +
+        `cannot: use the "worker" backend to pass communication objects`,
+    );
+  }
   return {
     processes,
     name,
     backend,
     maxHeapMB,
     initializer: options.initializer ? taskRef(options.initializer, callerModule) : null,
-    initargs: options.initargs ?? [],
+    initargs,
     maxTasksPerChild: options.maxTasksPerChild ?? null,
     permissions: validatePermissions(options.permissions ?? "inherit", "open pool"),
     faults: faultsOf("open pool", options, NO_FAULT_HANDLING),

@@ -282,6 +282,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
       busy: null,
       initializer: null,
       initargs: [],
+      encoded: false,
     }]);
     channel.post([DEFINE, 1, ref]);
     channel.post(

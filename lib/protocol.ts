@@ -60,6 +60,8 @@ export interface InitData {
   readonly busy: SharedArrayBuffer | null;
   readonly initializer: TaskRef | null;
   readonly initargs: readonly unknown[];
+  /** Some `initargs` are communication objects to revive (`lib/worker/ipc/wire.ts`). */
+  readonly encoded: boolean;
 }
 
 // Main -> worker

@@ -37,6 +37,7 @@ async function runtimeWith(coalesce: boolean): Promise<{ runtime: Runtime; sent:
     busy: null,
     initializer: null,
     initargs: [],
+    encoded: false,
   }]);
   runtime.receive([DEFINE, 1, PLUS_ONE]);
   runtime.receive([DEFINE, 2, TIMES_TWO]);

@@ -27,8 +27,10 @@ import {
   fillSquares,
   holdSemaphore,
   increment,
+  incrementKept,
   incrementOwnLock,
   joinableWorker,
+  keepCounter,
   produce,
   putLarge,
   relay,
@@ -502,4 +504,31 @@ Deno.test("Barrier: a timeout breaks it for every party until reset()", async ()
   assert.equal(one.wait(), 0);
   assert.throws(() => new Barrier(0), /'parties'/);
   assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("communication objects in initargs reach every worker's initializer", async () => {
+  const counter = new Value("i32", 0);
+  const lock = new Lock();
+  {
+    await using pool = await Pool.open({
+      processes: 2,
+      initializer: keepCounter,
+      initargs: [counter, lock],
+    });
+    const done = await pool.map(incrementKept, [500, 500, 500, 500], { chunksize: 1 });
+    assert.deepEqual(done, [500, 500, 500, 500]);
+  }
+  assert.equal(counter.value, 2000);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("initargs holding a communication object are refused by the subprocess backend", async () => {
+  await assert.rejects(
+    Pool.open({ backend: "subprocess", initializer: keepCounter, initargs: [new Lock()] }),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      /'initargs' holds a Lock, which shares memory .* use the "worker" backend/.test(
+        error.message,
+      ),
+  );
 });

@@ -142,7 +142,7 @@ export class Runtime {
     if (data.initializer) {
       try {
         const initializer = await resolveTask(data.initializer);
-        await initializer(...data.initargs);
+        await initializer(...await this.#revived(data.initargs, data.encoded));
       } catch (error) {
         this.#post([INIT_FAILED, wireError(error, data.initializer)]);
         return;
@@ -151,6 +151,15 @@ export class Runtime {
     this.#ready = true;
     this.#post([READY]);
     this.#pump();
+  }
+
+  /** `args` with their communication objects revived (loading their kinds first). */
+  async #revived(args: readonly unknown[], encoded: boolean): Promise<unknown[]> {
+    if (!encoded) return [...args];
+    await (kinds ??= import("./ipc/kinds.ts"));
+    const holder: unknown[] = [args];
+    decodeItems(holder, true);
+    return holder[0] as unknown[];
   }
 
   /** True once the main side dropped this worker: it must start nothing more. */

@@ -56,7 +56,7 @@ export function encodeItems(
   readonly transfer: Transferable[];
   readonly release: Array<() => void>;
 } | null {
-  if (!inUse || !items.some((item) => hasPortable(item, spread))) return null;
+  if (!containsPortable(items, spread)) return null;
   const out = [...items];
   const transfer: Transferable[] = [];
   const release: Array<() => void> = [];
@@ -74,9 +74,10 @@ export function encodeItems(
   return { items: out, transfer, release };
 }
 
-/** Whether an item (or, when `spread`, one of its arguments) is a portable object. */
-function hasPortable(item: unknown, spread: boolean): boolean {
-  return spread && Array.isArray(item) ? item.some(isPortable) : isPortable(item);
+/** Whether an item of `items` (or, when `spread`, an argument of one) is portable. */
+export function containsPortable(items: readonly unknown[], spread: boolean): boolean {
+  return inUse &&
+    items.some((item) => spread && Array.isArray(item) ? item.some(isPortable) : isPortable(item));
 }
 
 /** Revives the encoded portable objects among `items`, in place. */
