@@ -19,7 +19,8 @@
  * @module
  */
 import { backendFlag } from "./lib/cli/backend_flag.ts";
-import { Effect, Option } from "effect";
+import * as Effect from "effect/Effect";
+import * as Option from "effect/Option";
 import { Argument, Command, Flag } from "effect/cli";
 import config from "./deno.json" with { type: "json" };
 import { benchCommand } from "./lib/cli/bench.ts";

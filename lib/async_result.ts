@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { type PoolError, TaskCancelled, WaitTimeout } from "./errors.ts";
 
 /** Callbacks run when the result arrives, as Python's `callback`/`error_callback`. */

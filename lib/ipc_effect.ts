@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { Barrier } from "./worker/ipc/barrier.ts";
 import { Condition } from "./worker/ipc/condition.ts";
 import {

@@ -6,7 +6,9 @@
  * @module
  */
 import type { ArgOf, ResultOf, Sendable, SendableArgs, TaskFunction } from "./types.ts";
-import type { Effect, Layer, Scope } from "effect";
+import type * as Effect from "effect/Effect";
+import type * as Layer from "effect/Layer";
+import type * as Scope from "effect/Scope";
 import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
 import { Engine, type PoolStats } from "./engine.ts";
 import type { PoolError } from "./errors.ts";

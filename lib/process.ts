@@ -5,7 +5,8 @@
  * @module
  */
 import type { ResultOf, SendableArgs, TaskFunction } from "./types.ts";
-import { Effect, type Scope } from "effect";
+import * as Effect from "effect/Effect";
+import type * as Scope from "effect/Scope";
 import { startWebWorker, type WorkerChannel, type WorkerEnd } from "./backend/web_worker.ts";
 import { startSubprocess, type SubprocessChannel } from "./backend/subprocess.ts";
 import { checkBackend } from "./pool_options.ts";

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { Data, Effect } from "effect";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
 import { main as oneProcess } from "../../examples/01_one_process.ts";
 import { main as fourProcesses } from "../../examples/02_four_processes.ts";
 import { main as poolMap } from "../../examples/03_pool_map.ts";

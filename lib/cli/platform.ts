@@ -10,19 +10,17 @@
  *
  * @module
  */
-import {
-  ByteSize,
-  Effect,
-  FileSystem,
-  Layer,
-  Option,
-  Path,
-  PlatformError,
-  Sink,
-  Stdio,
-  Stream,
-  Terminal,
-} from "effect";
+import * as ByteSize from "effect/ByteSize";
+import * as Effect from "effect/Effect";
+import * as FileSystem from "effect/FileSystem";
+import * as Layer from "effect/Layer";
+import * as Option from "effect/Option";
+import * as Path from "effect/Path";
+import * as PlatformError from "effect/PlatformError";
+import * as Sink from "effect/Sink";
+import * as Stdio from "effect/Stdio";
+import * as Stream from "effect/Stream";
+import * as Terminal from "effect/Terminal";
 import { ChildProcessSpawner } from "effect/process";
 
 /** Every service `Command.run` / `Command.runWith` requires. */

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { Cause, Console, Data, Effect, Exit, Layer } from "effect";
+import * as Cause from "effect/Cause";
+import * as Console from "effect/Console";
+import * as Data from "effect/Data";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
+import * as Layer from "effect/Layer";
 import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli";
 import { denoCliLayer } from "./platform.ts";
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit_codes.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Option } from "effect";
+import * as Option from "effect/Option";
 import { Flag } from "effect/cli";
 import type { Permissions, PermissionSet } from "../permissions.ts";
 import { workerOptionsStatus } from "./worker_options.ts";
