@@ -4,21 +4,26 @@
  * - start-up: open a pool of 1 process, run one task, and close it;
  * - per-task overhead: one `pool.apply(square, [i])` round trip at a time;
  * - map throughput: `pool.map(square, xs)` over 100,000 integers on 2 processes,
- *   default chunking.
+ *   default chunking;
+ * - many calls: 20,000 `applyAsync(square, [i])` awaited together.
  *
- * Run with `deno bench -A --unstable-worker-options bench/subprocess_bench.ts`. The
- * pools for the last two groups are opened once, below, and closed when the module
- * unloads.
+ * Run with `deno bench -A --unstable-worker-options bench/subprocess_bench.ts`. Each
+ * group runs the two backends interleaved; the medians are printed at the end (see
+ * `report.ts`). The pools for the last three groups are opened once, below, and closed
+ * when the module unloads.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { Pool } from "../mod.ts";
 import { square } from "./fixtures.ts";
+import { interleaved } from "./report.ts";
 
 const PROCESSES = 2;
 const MAP_ITEMS = 100_000;
+const CALLS = 20_000;
 const xs = Array.from({ length: MAP_ITEMS }, (_, i) => i);
+const ids = Array.from({ length: CALLS }, (_, i) => i);
 const backends = ["worker", "subprocess"] as const;
 
 const pools = {
@@ -29,40 +34,57 @@ globalThis.addEventListener("unload", () => {
   for (const pool of Object.values(pools)) void pool.terminate();
 });
 
-for (const backend of backends) {
-  Deno.bench({
-    name: `start-up: open a pool of 1, one task, close (${backend})`,
-    group: "start-up",
+interleaved(
+  "start-up: open a pool of 1, one task, close",
+  backends.map((backend) => ({
+    name: backend,
     baseline: backend === "worker",
     async fn() {
       await using pool = await Pool.open({ processes: 1, backend });
       assert.equal(await pool.apply(square, [3]), 9);
     },
-  });
-}
+  })),
+  { n: 30, warmup: 3 },
+);
 
-for (const backend of backends) {
-  let i = 0;
-  Deno.bench({
-    name: `per task: one apply round trip (${backend})`,
-    group: "per-task",
+let call = 0;
+interleaved(
+  "per task: one apply round trip",
+  backends.map((backend) => ({
+    name: backend,
     baseline: backend === "worker",
     async fn() {
-      i++;
+      const i = ++call;
       assert.equal(await pools[backend].apply(square, [i]), i * i);
     },
-  });
-}
+  })),
+  { n: 1000, warmup: 50 },
+);
 
-for (const backend of backends) {
-  Deno.bench({
-    name: `map: 100,000 squares on ${PROCESSES} processes (${backend})`,
-    group: "map",
+interleaved(
+  `map: 100,000 squares on ${PROCESSES} processes`,
+  backends.map((backend) => ({
+    name: backend,
     baseline: backend === "worker",
-    n: 20,
     async fn() {
       const out = await pools[backend].map(square, xs);
       assert.equal(out[MAP_ITEMS - 1], (MAP_ITEMS - 1) ** 2);
     },
-  });
-}
+  })),
+  { n: 20, warmup: 2 },
+);
+
+interleaved(
+  `many calls: ${CALLS.toLocaleString("en")} applyAsync awaited together`,
+  backends.map((
+    backend,
+  ) => ({
+    name: backend,
+    baseline: backend === "worker",
+    async fn() {
+      const out = await Promise.all(ids.map((i) => pools[backend].applyAsync(square, [i])));
+      assert.equal(out[CALLS - 1], (CALLS - 1) ** 2);
+    },
+  })),
+  { n: 8, warmup: 1 },
+);

@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { Event, Pool, TaskTimeout, WorkerCrashed } from "../mod.ts";
 import { liveWorkers } from "../lib/backend/web_worker.ts";
+import { liveSubprocesses, subprocessesExited } from "../lib/backend/subprocess.ts";
+import type { Backend } from "../lib/engine.ts";
 import {
   DEFINE,
   DONE,
@@ -101,49 +103,58 @@ Deno.test("a runtime whose main side takes no batches answers every chunk alone"
  * Opens a pool of one that has seen many quick `echoOr` calls: its worker knows the
  * function is quick (so it holds answers), and the pool sends calls many at a time.
  */
-async function warmPool(): Promise<Pool> {
-  const pool = await Pool.open({ processes: 1 });
+async function warmPool(backend: Backend): Promise<Pool> {
+  const pool = await Pool.open({ processes: 1, backend });
   await Promise.all(Array.from({ length: 200 }, (_, x) => pool.applyAsync(echoOr, [x])));
   return pool;
 }
 
-Deno.test("answers held when a worker exits still arrive, and only its chunk crashes", async () => {
-  {
-    await using pool = await warmPool();
-    const outcomes = await Promise.allSettled([
-      pool.applyAsync(echoOr, [1]),
-      pool.applyAsync(echoOr, [2]),
-      pool.applyAsync(echoOr, ["exit"]),
-      pool.applyAsync(echoOr, [4]),
-    ]);
-    assert.deepEqual(outcomes.slice(0, 2), [
-      { status: "fulfilled", value: 1 },
-      { status: "fulfilled", value: 2 },
-    ]);
-    const crashed = outcomes[2]!;
-    assert.ok(crashed.status === "rejected" && crashed.reason instanceof WorkerCrashed);
-    assert.equal(crashed.reason.exitCode, 3);
-    assert.deepEqual(outcomes[3], { status: "fulfilled", value: 4 });
-  }
+/** Both backends hold answers: each test runs on each. */
+async function noneLeft(): Promise<void> {
+  await subprocessesExited();
   assert.equal(liveWorkers(), 0);
-});
+  assert.equal(liveSubprocesses(), 0);
+}
 
-Deno.test("a timeout fails the chunk that ran long, not the quick one before it", async () => {
-  {
-    await using pool = await warmPool();
-    const outcomes = await Promise.allSettled([
-      pool.applyAsync(echoOr, [1]),
-      pool.applyAsync(echoOr, [-600], { timeout: 200 }),
-      pool.applyAsync(echoOr, [3]),
-    ]);
-    assert.deepEqual(outcomes[0], { status: "fulfilled", value: 1 });
-    const late = outcomes[1]!;
-    assert.ok(late.status === "rejected" && late.reason instanceof TaskTimeout, String(late));
-    assert.deepEqual(outcomes[2], { status: "fulfilled", value: 3 });
-    while (pool.stats.stuck > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.equal(liveWorkers(), 0);
-});
+for (const backend of ["worker", "subprocess"] as const) {
+  Deno.test(`${backend}: answers held when it exits still arrive; only its chunk crashes`, async () => {
+    {
+      await using pool = await warmPool(backend);
+      const outcomes = await Promise.allSettled([
+        pool.applyAsync(echoOr, [1]),
+        pool.applyAsync(echoOr, [2]),
+        pool.applyAsync(echoOr, ["exit"]),
+        pool.applyAsync(echoOr, [4]),
+      ]);
+      assert.deepEqual(outcomes.slice(0, 2), [
+        { status: "fulfilled", value: 1 },
+        { status: "fulfilled", value: 2 },
+      ]);
+      const crashed = outcomes[2]!;
+      assert.ok(crashed.status === "rejected" && crashed.reason instanceof WorkerCrashed);
+      assert.equal(crashed.reason.exitCode, 3);
+      assert.deepEqual(outcomes[3], { status: "fulfilled", value: 4 });
+    }
+    await noneLeft();
+  });
+
+  Deno.test(`${backend}: a timeout fails the chunk that ran long, not the one before`, async () => {
+    {
+      await using pool = await warmPool(backend);
+      const outcomes = await Promise.allSettled([
+        pool.applyAsync(echoOr, [1]),
+        pool.applyAsync(echoOr, [-600], { timeout: 200 }),
+        pool.applyAsync(echoOr, [3]),
+      ]);
+      assert.deepEqual(outcomes[0], { status: "fulfilled", value: 1 });
+      const late = outcomes[1]!;
+      assert.ok(late.status === "rejected" && late.reason instanceof TaskTimeout, String(late));
+      assert.deepEqual(outcomes[2], { status: "fulfilled", value: 3 });
+      while (pool.stats.stuck > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await noneLeft();
+  });
+}
 
 Deno.test("a task about to block on a primitive first sends the answers held before it", async () => {
   {

@@ -30,12 +30,14 @@ import {
   CRASHED,
   DEFINE,
   DONE,
+  DONE_MANY,
   EXITING,
   FAILED,
   type FromWorker,
   INIT,
   READY,
   RUN,
+  RUN_MANY,
   type ToWorker,
   type WireError,
 } from "../protocol.ts";
@@ -171,6 +173,9 @@ class Channel implements SubprocessChannel {
     else this.#launch();
   }
 
+  /** Runs travel together (`RUN_MANY`): a frame and a write each is what a child costs. */
+  readonly batches = true;
+
   get alive(): boolean {
     return this.#alive;
   }
@@ -251,6 +256,7 @@ class Channel implements SubprocessChannel {
       // The child is gone: its end is reported when its status arrives.
     });
     if (message[0] === RUN) this.#running++;
+    else if (message[0] === RUN_MANY) this.#running += message[1].length;
   }
 
   #relaunchWhenIdle(): void {
@@ -326,6 +332,9 @@ class Channel implements SubprocessChannel {
       case CANCELLED:
         this.#running = Math.max(0, this.#running - 1);
         break;
+      case DONE_MANY:
+        this.#running = Math.max(0, this.#running - message[1].length);
+        break;
     }
     this.#listener.message(message);
     if (this.#held !== null) this.#relaunchWhenIdle();
@@ -342,6 +351,9 @@ class Channel implements SubprocessChannel {
 
 function encode(message: ToWorker): Uint8Array {
   if (message[0] === RUN && message[7]) refuseShared(message[4], message[5]);
+  if (message[0] === RUN_MANY) {
+    for (const run of message[1]) if (run[7]) refuseShared(run[4], run[5]);
+  }
   if (message[0] === INIT && (message[1].cancelBits !== null || message[1].busy !== null)) {
     // Shared memory cannot cross a process boundary: the child keeps its own bitmap.
     return serialize([INIT, { ...message[1], cancelBits: null, busy: null }]);

@@ -26,6 +26,8 @@ import {
   type FromWorker,
   INIT,
   RUN,
+  RUN_MANY,
+  type RunMessage,
   setCancelled,
   toWireError,
   type ToWorker,
@@ -46,6 +48,8 @@ function write(kind: number, payload: Uint8Array): void {
 }
 
 const post = (message: FromWorker): void => write(FRAME_MESSAGE, serialize(message));
+// The parent takes answers in batches (`DONE_MANY`).
+const runtime = new Runtime(post, true);
 
 function redirect(kind: number, names: readonly string[]): void {
   const target = console as unknown as Record<string, unknown>;
@@ -63,10 +67,18 @@ redirect(FRAME_STDOUT, ["log", "info", "debug", "dir", "dirxml", "table"]);
 redirect(FRAME_STDERR, ["error", "warn", "trace"]);
 Object.defineProperty(Deno, "stdout", { value: Deno.stderr, configurable: true });
 
+// However the child ends, the answers it holds leave first: none is lost or blamed.
+const exitProcess = Deno.exit;
+(Deno as { exit: (code?: number) => never }).exit = (code?: number): never => {
+  runtime.flush();
+  return exitProcess(code);
+};
+
 // An error nothing caught ends the child, as it ends a worker: say why first.
 function crash(event: Event, thrown: unknown): void {
   event.preventDefault();
   try {
+    runtime.flush();
     post([CRASHED, toWireError(thrown)]);
   } finally {
     Deno.exit(1);
@@ -89,7 +101,14 @@ Deno.unrefTimer(watch);
 const cancelBits = new SharedArrayBuffer(CANCEL_SLOTS / 8);
 const cancelView = new Int32Array(cancelBits);
 let newestJob = 0;
-const runtime = new Runtime(post);
+
+/** Job ids only grow: a job seen first clears a bit a job 65536 earlier may have set. */
+function sawRun(run: RunMessage): void {
+  if (run[3] > newestJob) {
+    newestJob = run[3];
+    setCancelled(cancelView, newestJob, false);
+  }
+}
 
 function receive(message: ToWorker): void {
   switch (message[0]) {
@@ -97,11 +116,10 @@ function receive(message: ToWorker): void {
       runtime.receive([INIT, { ...message[1], cancelBits, busy: null }]);
       return;
     case RUN:
-      // Job ids only grow: a job seen first clears a bit a job 65536 earlier may have set.
-      if (message[3] > newestJob) {
-        newestJob = message[3];
-        setCancelled(cancelView, newestJob, false);
-      }
+      sawRun(message);
+      break;
+    case RUN_MANY:
+      for (const run of message[1]) sawRun(run);
       break;
     case CANCEL:
       setCancelled(cancelView, message[1], true);

@@ -75,7 +75,8 @@ export class Runtime {
 
   /**
    * @param post Sends a message to the main side.
-   * @param coalesce Whether the main side takes `DONE_MANY` (the Web Worker backend).
+   * @param coalesce Whether answers may be held and sent together (`DONE_MANY`); both
+   *   backends take them.
    */
   constructor(post: Post, coalesce = false) {
     this.#send = post;
