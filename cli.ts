@@ -131,7 +131,8 @@ const map = Command.make(
       "Input: JSON lines (one item per line) from stdin or --input, streamed. Output: one " +
       "JSON line per result, in input order (or completion order with --unordered), on " +
       "stdout or --output. Progress goes to stderr when it is a terminal. Exit code 0 when " +
-      "every item succeeded, 1 when one failed, 2 for bad usage, 130 on Ctrl-C.",
+      "every item succeeded, 1 when one failed, 2 for bad usage, 130 on Ctrl-C, 141 when " +
+      "stdout closed early (| head).",
   ),
   Command.withShortDescription("Map an exported function over JSON lines on every core"),
   Command.withExamples([

@@ -100,3 +100,40 @@ export {
   type EffectWaitOptions,
   IpcEffect,
 } from "./lib/ipc_effect.ts";
+export {
+  ALL_COMPLETED,
+  asCompleted,
+  type AsCompletedOptions,
+  type Completed,
+  type DoneAndNotDone,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  type FuturesWaitOptions,
+  type ReturnWhen,
+  wait,
+} from "./lib/futures.ts";
+export type { MapZipOptions, ZipInputs } from "./lib/map_zip.ts";
+export {
+  type EffectAsCompletedOptions,
+  type EffectFuturesWaitOptions,
+  FuturesEffect,
+  type FuturesEffectApi,
+} from "./lib/futures_effect.ts";
+export { SimpleQueue } from "./lib/worker/ipc/simple_queue.ts";
+export {
+  type Context,
+  type ContextPool,
+  type ContextProcessClass,
+  getAllStartMethods,
+  getContext,
+  type StartMethod,
+} from "./lib/context.ts";
+export { Manager } from "./lib/manager/manager.ts";
+export {
+  type DictKey,
+  DictProxy,
+  ListProxy,
+  NamespaceProxy,
+  ValueProxy,
+} from "./lib/worker/ipc/manager_proxies.ts";
+export { ManagerClosed } from "./lib/worker/ipc/manager_channel.ts";

@@ -1,6 +1,7 @@
 /**
- * The handle `applyAsync`, `mapAsync` and `starmapAsync` return, as Python's
- * `AsyncResult`: poll it, wait on it with a timeout, cancel it, or simply await it.
+ * The handle `applyAsync`, `mapAsync`, `starmapAsync` and `submit` return, as Python's
+ * `AsyncResult` and `concurrent.futures.Future` at once: poll it, wait on it with a
+ * timeout, cancel it, add done callbacks, or simply await it.
  *
  * @module
  */
@@ -36,17 +37,22 @@ export interface AsyncResultCallbacks<T> {
  */
 export class AsyncResult<T> implements PromiseLike<T> {
   // Plain fields, no closure or object per state: programs hold many thousands of these.
-  #status: "pending" | "fulfilled" | "rejected" = "pending";
-  readonly #callbacks: AsyncResultCallbacks<T>;
+  #status: "pending" | "fulfilled" | "rejected" | "cancelled" = "pending";
+  #sent = false;
+  #error: PoolError | undefined = undefined;
+  // The fields that take a T are typed without it, so that an AsyncResult<number> is an
+  // AsyncResult<unknown> (`wait` and `asCompleted` take handles of mixed types).
+  readonly #callbacks: AsyncResultCallbacks<never>;
   readonly #promise: Promise<T>;
-  readonly #resolvers: PromiseWithResolvers<T>;
+  readonly #resolvers: PromiseWithResolvers<unknown>;
   #cancel: (() => void) | null = null;
+  #doneCallbacks: Array<(handle: never) => void> | null = null;
 
   /** Internal: made by the pool. */
   constructor(callbacks: AsyncResultCallbacks<T> = {}) {
-    this.#callbacks = callbacks;
-    this.#resolvers = Promise.withResolvers<T>();
-    this.#promise = this.#resolvers.promise;
+    this.#callbacks = callbacks as AsyncResultCallbacks<never>;
+    this.#resolvers = Promise.withResolvers<unknown>();
+    this.#promise = this.#resolvers.promise as Promise<T>;
     // The handle may be dropped unread; its failure must not become an unhandled rejection.
     this.#promise.catch(() => {});
   }
@@ -56,25 +62,58 @@ export class AsyncResult<T> implements PromiseLike<T> {
     this.#cancel = cancel;
   }
 
+  /** Internal: the pool says the task was handed to a worker (see `running()`). */
+  markSent(): void {
+    this.#sent = true;
+  }
+
   /** Internal: the pool settles the handle. */
   resolve(value: T): void {
     if (this.#status !== "pending") return;
     this.#status = "fulfilled";
     this.#resolvers.resolve(value);
-    this.#callbacks.callback?.(value);
+    (this.#callbacks.callback as ((value: T) => void) | undefined)?.(value);
+    this.#settled();
   }
 
   /** Internal: the pool settles the handle. */
   reject(error: PoolError): void {
     if (this.#status !== "pending") return;
-    this.#status = "rejected";
+    this.#status = error instanceof TaskCancelled ? "cancelled" : "rejected";
+    this.#error = error;
     this.#resolvers.reject(error);
     this.#callbacks.errorCallback?.(error);
+    this.#settled();
   }
 
   /** Whether the result has arrived (success or failure). */
   ready(): boolean {
     return this.#status !== "pending";
+  }
+
+  /**
+   * Whether the task ended: succeeded, failed or was cancelled (Python's
+   * `Future.done()`; the same as `ready()`).
+   */
+  done(): boolean {
+    return this.#status !== "pending";
+  }
+
+  /**
+   * Whether the task was handed to a worker and has not ended (Python's
+   * `Future.running()`), for handles of `submit` and `applyAsync` (a `mapAsync`
+   * handle, spread over many chunks, says false). The pool knows when it sends a task,
+   * not when the worker starts it: a task sent ahead to a busy worker counts as
+   * running. Unlike Python's, a running task can still be cancelled (cooperatively,
+   * see `cancel()`).
+   */
+  running(): boolean {
+    return this.#sent && this.#status === "pending";
+  }
+
+  /** Whether the task was cancelled with `cancel()` before it ended. */
+  cancelled(): boolean {
+    return this.#status === "cancelled";
   }
 
   /**
@@ -114,17 +153,59 @@ export class AsyncResult<T> implements PromiseLike<T> {
   }
 
   /**
-   * Cancels the work: queued parts never run, running parts stop, and the handle
-   * rejects with `TaskCancelled` (unless the result had already arrived).
+   * The task's error once it ended, or `undefined` when it succeeded (Python's
+   * `Future.exception()`): waits for the end, for at most `timeout` milliseconds.
+   *
+   * @returns The error the task failed with, or `undefined`.
+   * @throws {TaskCancelled} The task was cancelled (Python raises `CancelledError`).
+   * @throws {WaitTimeout} `timeout` milliseconds passed first; the task keeps running.
    */
-  cancel(): void {
-    if (this.ready()) return;
+  async exception(options: { readonly timeout?: number } = {}): Promise<PoolError | undefined> {
+    if (!this.ready()) {
+      if (options.timeout === undefined) await this.#promise.catch(() => {});
+      else {
+        await this.#within(options.timeout).catch((error) => {
+          if (error instanceof WaitTimeout) throw error;
+        });
+      }
+    }
+    if (this.#status === "cancelled") throw this.#error;
+    return this.#error;
+  }
+
+  /**
+   * Calls `fn(handle)` once the task ended (at once when it already has), as Python's
+   * `Future.add_done_callback`. Callbacks run in the order they were added; one that
+   * throws is reported on stderr and the others still run.
+   *
+   * @param fn Called with this handle.
+   */
+  addDoneCallback(fn: (handle: AsyncResult<T>) => void): void {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot add a done callback as 'fn' must be a function: received ${typeof fn}`,
+      );
+    }
+    if (this.ready()) return runCallback(fn, this);
+    (this.#doneCallbacks ??= []).push(fn as (handle: never) => void);
+  }
+
+  /**
+   * Cancels the work: queued parts never run, running parts stop, and the handle
+   * rejects with `TaskCancelled`.
+   *
+   * @returns True when the handle is cancelled now (or was already); false when the
+   *   task had already ended otherwise (Python's `Future.cancel()`).
+   */
+  cancel(): boolean {
+    if (this.ready()) return this.#status === "cancelled";
     this.#cancel?.();
     this.reject(
       new TaskCancelled({
         message: "The task was cancelled with AsyncResult.cancel() before it finished",
       }),
     );
+    return true;
   }
 
   /** The result as an Effect, for the Effect face. */
@@ -145,6 +226,13 @@ export class AsyncResult<T> implements PromiseLike<T> {
     return this.#promise.then(onfulfilled, onrejected);
   }
 
+  #settled(): void {
+    const callbacks = this.#doneCallbacks;
+    if (callbacks === null) return;
+    this.#doneCallbacks = null;
+    for (const fn of callbacks) runCallback(fn as (handle: AsyncResult<T>) => void, this);
+  }
+
   #within(timeout: number): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -160,5 +248,14 @@ export class AsyncResult<T> implements PromiseLike<T> {
       );
     });
     return Promise.race([this.#promise, expired]).finally(() => clearTimeout(timer));
+  }
+}
+
+/** Runs a done callback; its error must not stop the others (Python logs it too). */
+function runCallback<T>(fn: (handle: AsyncResult<T>) => void, handle: AsyncResult<T>): void {
+  try {
+    fn(handle);
+  } catch (error) {
+    console.error("A done callback of an AsyncResult threw:", error);
   }
 }

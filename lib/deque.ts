@@ -31,6 +31,11 @@ export class Deque<T> {
     this.#size++;
   }
 
+  /** The front item, left in place. */
+  peek(): T | undefined {
+    return this.#size === 0 ? undefined : this.#items[this.#head];
+  }
+
   /** Removes and returns the front item. */
   shift(): T | undefined {
     if (this.#size === 0) return undefined;

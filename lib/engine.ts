@@ -6,8 +6,12 @@
  *
  * @module
  */
-import { startWebWorker, type WorkerChannel, type WorkerEnd } from "./backend/web_worker.ts";
-import { startSubprocess, type SubprocessChannel } from "./backend/subprocess.ts";
+import {
+  type BackendName,
+  type Endpoint,
+  startEndpoint,
+  type WorkerEnd,
+} from "./backend/endpoint.ts";
 import { Deque } from "./deque.ts";
 import {
   fromWire,
@@ -37,9 +41,9 @@ import {
   INIT_FAILED,
   type InitData,
   READY,
-  RUN,
   RUN_MANY,
   type RunMessage,
+  runMessage,
   setCancelled,
   type TaskRef,
 } from "./protocol.ts";
@@ -55,6 +59,8 @@ export interface JobSink {
   ): void;
   /** The chunk as a whole failed (crash, unsendable arguments, task not found, pool stopped). */
   failed(chunk: Chunk, error: PoolError): void;
+  /** The chunk was handed to a worker (`AsyncResult.running()`). */
+  sent?(chunk: Chunk): void;
 }
 
 /** One call on the pool (`map`, `apply`, ...): its chunks share a function and a fate. */
@@ -87,6 +93,8 @@ export interface Chunk {
   readonly items: readonly unknown[];
   /** Runs so far that ended in a retryable failure. */
   attempts?: number;
+  /** The id of its latest `RUN`: the only id a worker may answer it by. */
+  runId?: number;
 }
 
 /** How the engine is configured. */
@@ -112,13 +120,19 @@ export interface EngineOptions {
   readonly maxHeapMB: number | null;
   /** Defaults for each call's fault handling. */
   readonly faults: JobFaults;
+  /** Starts a worker: the backends' own factory unless a test gives another. */
+  readonly start?: typeof startEndpoint;
 }
 
 /** What a process is: a Web Worker (`"worker"`) or a child `deno` (`"subprocess"`). */
-export type Backend = "worker" | "subprocess";
+export type Backend = BackendName;
 
-/** A started process of either backend; subprocesses say when they have exited. */
-type Channel = WorkerChannel & Partial<Pick<SubprocessChannel, "exited" | "pid">>;
+/**
+ * Replacement workers that may fail to start in a row before a place in the pool is
+ * given up. A replacement is started after every crash; one whose initializer keeps
+ * failing would otherwise be restarted for ever, while the work queued for it waits.
+ */
+const MAX_START_FAILURES = 3;
 
 /** Counters a user may read at any time. */
 export interface PoolStats {
@@ -141,13 +155,12 @@ export interface PoolStats {
 }
 
 interface Slot {
-  readonly channel: Channel;
+  readonly channel: Endpoint;
   readonly name: string;
   readonly pid: number;
   readonly known: Set<number>;
   /** Chunks sent and not answered, oldest (the running one) first. */
   readonly inflight: Chunk[];
-  readonly inflightIds: number[];
   /** Shared with the worker: [0] is 1 while a task runs synchronously. */
   readonly busy: Int32Array;
   ready: boolean;
@@ -179,6 +192,8 @@ export class Engine {
   #opened: ((error: PoolError | null) => void) | null = null;
   #broken: PoolError | null = null;
   #workerNumber = 0;
+  /** Replacements that failed to start since a worker last became ready. */
+  #startFailures = 0;
   #jobNumber = 0;
   #chunkNumber = 0;
   #completed = 0;
@@ -362,12 +377,11 @@ export class Engine {
     const pid = nextPid();
     const slot: Slot = {
       // Assigned right below: the listener needs the slot, the slot needs the channel.
-      channel: undefined as unknown as Channel,
+      channel: undefined as unknown as Endpoint,
       name,
       pid,
       known: new Set(),
       inflight: [],
-      inflightIds: [],
       busy: new Int32Array(new SharedArrayBuffer(8)),
       ready: false,
       since: 0,
@@ -380,11 +394,10 @@ export class Engine {
       message: (message: FromWorker) => this.#receive(slot, message),
       ended: (end: WorkerEnd) => this.#ended(slot, end),
     };
-    const { permissions, maxHeapMB } = this.#options;
-    const channel: Channel = this.#options.backend === "subprocess"
-      ? startSubprocess(name, listener, { permissions, maxHeapMB })
-      : startWebWorker(name, listener, permissions);
-    (slot as { channel: Channel }).channel = channel;
+    const { permissions, maxHeapMB, backend } = this.#options;
+    const start = this.#options.start ?? startEndpoint;
+    const channel = start(name, listener, { backend, permissions, maxHeapMB });
+    (slot as { channel: Endpoint }).channel = channel;
     // A subprocess is known by its OS pid (its own `currentProcess().pid`).
     if (channel.pid != null) (slot as { pid: number }).pid = channel.pid;
     this.#slots.add(slot);
@@ -398,64 +411,122 @@ export class Engine {
     }]);
   }
 
+  /**
+   * Acts on a message whose shape the backend checked. What it says must also fit this
+   * worker's state: one READY, an initializer's failure only before it, and answers
+   * only for the chunk running there (a worker runs its chunks in the order sent, so an
+   * answer always names the oldest one in flight), each with one value per item.
+   * Anything else is a protocol violation, and the worker is treated as crashed.
+   */
   #receive(slot: Slot, message: FromWorker): void {
     switch (message[0]) {
       case READY:
+        if (slot.ready) return this.#violation(slot, "sent READY twice");
         slot.ready = true;
+        this.#startFailures = 0;
         // Chunks sent while it started begin now: so does the first one's timeout.
         slot.since = performance.now();
         this.#armDeadline(slot);
         if (this.#opened) this.#maybeOpened();
         this.#pump();
         return;
-      case INIT_FAILED: {
-        const cause = fromWire(message[1], "initializer");
-        this.#initFailed(slot, cause);
+      case INIT_FAILED:
+        if (slot.ready) return this.#violation(slot, "sent INIT_FAILED after READY");
+        this.#initFailed(slot, fromWire(message[1], "initializer"));
         return;
-      }
       case DONE:
-        this.#done(slot, message);
+        if (!this.#done(slot, message)) return;
         break;
-      case DONE_MANY:
+      case DONE_MANY: {
         // One pass over the batch, then one look for more work.
-        for (const answer of message[1]) this.#done(slot, answer);
+        const answers = message[1];
+        for (let i = 0; i < answers.length; i++) if (!this.#done(slot, answers[i]!)) return;
         break;
+      }
       case FAILED: {
-        const chunk = this.#answered(slot, message[1]);
-        if (chunk && !chunk.job.cancelled) {
+        const chunk = this.#running(slot, message[1]);
+        if (chunk === undefined) return;
+        this.#answered(slot);
+        if (!chunk.job.cancelled) {
           chunk.job.sink.failed(chunk, fromWire(message[2], chunk.job.task));
         }
         break;
       }
-      case CANCELLED:
-        this.#answered(slot, message[1]);
+      case CANCELLED: {
+        const chunk = this.#running(slot, message[1]);
+        if (chunk === undefined) return;
+        // Only a cancelled call may end this way: no chunk vanishes from the accounts.
+        if (!chunk.job.cancelled) {
+          return this.#violation(slot, `said chunk ${message[1]} was cancelled, which it was not`);
+        }
+        this.#answered(slot);
         break;
+      }
+      default:
+        return this.#violation(slot, `sent a message of kind ${message[0]} to the pool`);
     }
     this.#afterAnswer(slot);
   }
 
-  #done(slot: Slot, [, chunkId, values, wireErrors]: DoneMessage): void {
-    const chunk = this.#answered(slot, chunkId);
-    if (chunk === undefined || chunk.job.cancelled) return;
-    if (wireErrors !== null && chunk.job.faults.retryTaskErrors && this.#retry(chunk)) return;
+  /** Takes one chunk's answer; false when it broke the protocol (the worker is gone). */
+  #done(slot: Slot, answer: DoneMessage): boolean {
+    const chunkId = answer[1], values = answer[2], wireErrors = answer[3];
+    const chunk = this.#running(slot, chunkId);
+    if (chunk === undefined) return false;
+    const n = chunk.items.length;
+    const lastError = wireErrors === null ? -1 : wireErrors[wireErrors.length - 1]![0];
+    const counted = wireErrors === null || chunk.job.settle
+      ? values.length === n
+      : values.length <= n;
+    if (!counted || lastError >= n) {
+      this.#violation(
+        slot,
+        `answered chunk ${chunkId} with ${values.length} value(s) for its ${n} item(s)`,
+      );
+      return false;
+    }
+    this.#answered(slot);
+    if (chunk.job.cancelled) return true;
+    if (wireErrors !== null && chunk.job.faults.retryTaskErrors && this.#retry(chunk)) return true;
     const errors = wireErrors === null
       ? null
       : wireErrors.map(([index, wire]) => [index, fromWire(wire, chunk.job.task)] as const);
     chunk.job.sink.done(chunk, values, errors);
+    return true;
   }
 
-  #answered(slot: Slot, chunkId: number): Chunk | undefined {
-    const at = slot.inflightIds.indexOf(chunkId);
-    if (at < 0) return undefined;
-    const [chunk] = slot.inflight.splice(at, 1);
-    slot.inflightIds.splice(at, 1);
+  /**
+   * The chunk an answer names, which must be the one running on the worker; undefined,
+   * and the worker treated as crashed, when it names any other.
+   */
+  #running(slot: Slot, chunkId: number): Chunk | undefined {
+    const head = slot.inflight[0];
+    if (!slot.ready || head === undefined || head.runId !== chunkId) {
+      this.#violation(slot, `answered chunk ${chunkId}, which is not the one running there`);
+      return undefined;
+    }
+    return head;
+  }
+
+  /** Takes the running chunk, answered, off the worker's in-flight list. */
+  #answered(slot: Slot): void {
+    slot.inflight.shift();
     slot.answered++;
     this.#completed++;
     const now = performance.now();
     const took = now - slot.since;
     slot.since = now;
     this.#chunkMs = this.#chunkMs === Infinity ? took : 0.9 * this.#chunkMs + 0.1 * took;
-    return chunk;
+  }
+
+  /**
+   * A worker said what it may not: it is stopped and counts as crashed, so the chunk it
+   * was running fails with `WorkerCrashed` (or runs again, with retries left) and the
+   * chunks queued behind it run elsewhere.
+   */
+  #violation(slot: Slot, reason: string): void {
+    if (!this.#slots.has(slot)) return;
+    this.#crashed(slot, { exitCode: null, error: null, reason: `broke the protocol: ${reason}` });
   }
 
   #afterAnswer(slot: Slot): void {
@@ -473,6 +544,11 @@ export class Engine {
 
   #ended(slot: Slot, end: WorkerEnd): void {
     if (!this.#slots.has(slot)) return;
+    this.#crashed(slot, end, true);
+  }
+
+  /** A worker is gone (`ended`) or must go: its work fails or moves, as for any crash. */
+  #crashed(slot: Slot, end: WorkerEnd, ended = false): void {
     // A sandboxed worker whose task module cannot load ends before its READY when it
     // was sent work while starting: that fails the task, as it would once ready.
     const taskNotLoaded = end.error?.tag === "TaskNotFound" && slot.inflight.length > 0;
@@ -486,7 +562,7 @@ export class Engine {
           exitCode: end.exitCode,
           ...(cause ? { cause } : {}),
         }),
-        true,
+        ended,
       );
       return;
     }
@@ -499,7 +575,7 @@ export class Engine {
       exitCode: end.exitCode,
       ...(end.error ? { cause: fromWire(end.error, running?.job.task ?? "") } : {}),
     });
-    this.#replace(slot, crash, true);
+    this.#replace(slot, crash, ended);
   }
 
   /**
@@ -544,7 +620,7 @@ export class Engine {
     Atomics.store(slot.busy, DROPPED_CELL, 1);
     slot.channel.terminate();
     const exited = slot.channel.exited;
-    if (exited !== undefined && !this.#exiting.has(exited)) {
+    if (exited !== null && !this.#exiting.has(exited)) {
       this.#exiting.add(exited);
       exited.then(() => this.#exiting.delete(exited));
     }
@@ -590,11 +666,19 @@ export class Engine {
       opened(initError);
       return;
     }
-    // A replacement failed to start: nothing this pool runs can succeed any more.
-    this.#broken = initError;
-    for (const chunk of this.#queue.drain()) {
-      if (!chunk.job.cancelled) chunk.job.sink.failed(chunk, initError);
+    // A replacement failed to start. What a worker says cannot break the pool: another
+    // is started in its place, unless replacements keep failing. Then that place is given
+    // up, and only once no worker is left does the pool refuse work.
+    if (this.#phase !== "terminated" && ++this.#startFailures <= MAX_START_FAILURES) {
+      this.#replaced++;
+      this.#spawn();
+    } else if (this.#slots.size === 0) {
+      this.#broken = initError;
+      for (const chunk of this.#queue.drain()) {
+        if (!chunk.job.cancelled) chunk.job.sink.failed(chunk, initError);
+      }
     }
+    this.#pump();
     this.#checkDrained();
   }
 
@@ -611,7 +695,7 @@ export class Engine {
     // Runs for the same worker go out together, as one message, when its channel can.
     let outgoing: Map<Slot, Outgoing[]> | null = null;
     while (this.#queue.size > 0) {
-      const slot = this.#freeSlot(outgoing);
+      const slot = this.#freeSlot(outgoing, this.#queue.peek()!.job.faults.timeout !== null);
       if (slot === undefined) break;
       const chunk = this.#queue.shift()!;
       if (chunk.job.cancelled) continue;
@@ -622,7 +706,7 @@ export class Engine {
         const list = outgoing.get(slot);
         if (list) list.push(run);
         else outgoing.set(slot, [run]);
-        this.#track(slot, chunk, run.message[1]);
+        this.#track(slot, chunk);
       } else {
         this.#send(slot, chunk);
       }
@@ -644,17 +728,17 @@ export class Engine {
     try {
       const encoded = encodeItems(chunk.items, job.spread);
       const items = encoded?.items ?? (chunk.items as unknown[]);
-      const message: RunMessage = [
-        RUN,
+      const message = runMessage({
         chunkId,
-        job.fnId,
-        job.id,
+        fnId: job.fnId,
+        jobId: job.id,
         items,
-        job.spread,
-        job.settle,
-        encoded !== null,
-        job.faults.timeout !== null,
-      ];
+        spread: job.spread,
+        settle: job.settle,
+        encoded: encoded !== null,
+        timed: job.faults.timeout !== null,
+      });
+      chunk.runId = chunkId;
       return { chunk, message, transfer: encoded?.transfer ?? [] };
     } catch (error) {
       job.sink.failed(chunk, unsendable(chunk, error));
@@ -663,10 +747,10 @@ export class Engine {
   }
 
   /** Records a chunk as sent to `slot`. */
-  #track(slot: Slot, chunk: Chunk, chunkId: number): void {
+  #track(slot: Slot, chunk: Chunk): void {
     slot.inflight.push(chunk);
-    slot.inflightIds.push(chunkId);
     slot.sent++;
+    chunk.job.sink.sent?.(chunk);
     if (slot.inflight.length === 1) {
       slot.since = performance.now();
       this.#armDeadline(slot);
@@ -693,10 +777,9 @@ export class Engine {
       try {
         slot.channel.post(run.message, run.transfer);
       } catch (error) {
-        const at = slot.inflightIds.indexOf(run.message[1]);
+        const at = slot.inflight.indexOf(run.chunk);
         if (at >= 0) {
           slot.inflight.splice(at, 1);
-          slot.inflightIds.splice(at, 1);
           slot.sent--;
         }
         run.chunk.job.sink.failed(run.chunk, unsendable(run.chunk, error));
@@ -715,7 +798,7 @@ export class Engine {
    * this pass: while chunks are quick, a worker is topped up only once it has drained to
    * half its depth, so its runs leave in batches rather than one per answer.
    */
-  #freeSlot(filling: Map<Slot, unknown> | null = null): Slot | undefined {
+  #freeSlot(filling: Map<Slot, unknown> | null = null, timed = false): Slot | undefined {
     const max = this.#options.maxTasksPerChild;
     // Quick chunks pipeline deeply (the round trip dominates); slow ones stay shallow so
     // work is not promised to a busy worker while another could take it.
@@ -731,6 +814,9 @@ export class Engine {
       ) continue;
       if (max !== null && slot.sent >= max) continue;
       if (slot.inflight[0]?.job.cancelled) continue;
+      // A chunk with a timeout goes only to an idle worker: its clock then starts when it
+      // is sent, and no chunk ahead of it on that worker can hold it past its timeout.
+      if (timed && slot.inflight.length > 0) continue;
       if (best === undefined || slot.inflight.length < best.inflight.length) best = slot;
     }
     return best;
@@ -746,7 +832,7 @@ export class Engine {
       chunk.job.sink.failed(chunk, unsendable(chunk, error));
       return;
     }
-    this.#track(slot, chunk, run.message[1]);
+    this.#track(slot, chunk);
   }
 
   #checkDrained(): void {

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { workerOptionsStatus } from "./cli/worker_options.ts";
+import { workerOptionsStatus } from "./worker_options.ts";
+import { commandLine, denoWords } from "./deno_cmdline.ts";
 
 /** One permission: all (`true`), none (`false`), or only the listed paths, hosts or names. */
 export type PermissionValue = boolean | readonly string[];
@@ -261,20 +262,12 @@ export function workerOptionsEnabled(): {
 }
 
 function detectWorkerOptions(): { readonly enabled: boolean | null; readonly source: string } {
-  const cmdline = "/proc/self/cmdline";
-  if (Deno.build.os !== "linux" || !granted({ name: "read", path: cmdline })) {
-    return { enabled: null, source: `unknown: cannot read ${cmdline}` };
-  }
-  let argv: string[];
-  try {
-    argv = Deno.readTextFileSync(cmdline).split("\0").filter((word) => word !== "");
-  } catch {
-    return { enabled: null, source: `unknown: cannot read ${cmdline}` };
-  }
+  const argv = commandLine();
+  if (argv === null) return { enabled: null, source: "unknown: cannot read /proc/self/cmdline" };
   // The configuration file is looked for only where reading cannot prompt.
   if (granted({ name: "read" })) return workerOptionsStatus(argv);
-  const denoWords = argv.slice(0, Math.max(1, argv.length - Deno.args.length));
-  if (denoWords.some((word) => word === FLAG || word === `${FLAG}=true`)) {
+  const words = denoWords() ?? [];
+  if (words.some((word) => word === FLAG || word === `${FLAG}=true`)) {
     return { enabled: true, source: `${FLAG} on the command line` };
   }
   return {

@@ -11,8 +11,13 @@ import type * as Layer from "effect/Layer";
 import type * as Scope from "effect/Scope";
 import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
 import { Engine, type PoolStats } from "./engine.ts";
+import { startFuture } from "./futures.ts";
+import { mapZipCall, type MapZipOptions, type ZipInputs } from "./map_zip.ts";
+// Lets a Barrier's action cross into workers by reference, as task functions do.
+import "./function_refs.ts";
 import type { PoolError } from "./errors.ts";
 import type { Settled } from "./jobs.ts";
+import { callSite, trackPool } from "./live_registry.ts";
 import {
   checkCallChunksize,
   checkIterable,
@@ -82,8 +87,9 @@ export class Pool implements AsyncDisposable {
       return Promise.reject(error);
     }
     const engine = new Engine(settings);
+    const tracked = trackPool(engine, settings, "Pool.open", callSite());
     return new Promise((resolve, reject) => {
-      engine.open((error) => (error ? reject(error) : resolve(new Pool(engine))));
+      engine.open((error) => (error ? reject(error) : resolve(tracked(new Pool(engine)))));
     });
   }
 
@@ -220,13 +226,38 @@ export class Pool implements AsyncDisposable {
     const result = new AsyncResult<ResultOf<F>>(options);
     this.#handle(result, () => {
       const spec = jobSpec(this.#engine, fn, true, options, "applyAsync");
-      return startApplyCall(
-        this.#engine,
-        spec,
-        args,
-        (outcome) =>
-          outcome.ok ? result.resolve(outcome.value as ResultOf<F>) : result.reject(outcome.error),
-      );
+      return startFuture(this.#engine, spec, args, result);
+    });
+    return result;
+  }
+
+  /**
+   * Python's `executor.submit(fn, *args)`: calls `fn(...args)` in a worker and gives a
+   * handle at once (the same as `applyAsync(fn, args)`). Use it with `wait` and
+   * `asCompleted`; the handle has `done()`, `running()`, `cancel()`, `exception()` and
+   * `addDoneCallback()`, and is awaitable.
+   *
+   * @example
+   * ```ts
+   * import { inline, Pool } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const add = inline((a: number, b: number) => a + b);
+   *
+   * await using pool = await Pool.open({ processes: 1 });
+   * const handle = pool.submit(add, 2, 3);
+   * assert.equal(await handle, 5);
+   * assert.equal(handle.done(), true);
+   * ```
+   */
+  submit<F extends TaskFunction>(
+    fn: F,
+    ...args: SendableArgs<Parameters<F>>
+  ): AsyncResult<ResultOf<F>> {
+    const result = new AsyncResult<ResultOf<F>>();
+    this.#handle(result, () => {
+      const spec = jobSpec(this.#engine, fn, true, {}, "submit");
+      return startFuture(this.#engine, spec, args, result);
     });
     return result;
   }
@@ -271,6 +302,37 @@ export class Pool implements AsyncDisposable {
     options: MapOptions = {},
   ): AsyncIterableIterator<ResultOf<F>> {
     return this.#imap("imapUnordered", fn, input, options, false);
+  }
+
+  /**
+   * Python's `executor.map(fn, *iterables, timeout, chunksize)`: `fn(x, y, ...)` for the
+   * items of several inputs taken together (stopping at the shortest), yielded in input
+   * order. Inputs are read lazily, as `imap`'s; a trailing options object gives
+   * `chunksize` (default 1), `timeout` (ms from this call within which each result must
+   * be ready, else `WaitTimeout` and the rest is cancelled) and `signal`.
+   *
+   * @example
+   * ```ts
+   * import { inline, Pool } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const power = inline((base: number, exponent: number) => base ** exponent);
+   *
+   * await using pool = await Pool.open({ processes: 2 });
+   * const out: number[] = [];
+   * for await (const y of pool.mapZip(power, [2, 3, 4], [5, 2, 1], { timeout: 10_000 })) {
+   *   out.push(y);
+   * }
+   * assert.deepEqual(out, [32, 9, 4]);
+   * ```
+   */
+  mapZip<F extends TaskFunction>(
+    fn: F,
+    ...inputs: ZipInputs<Parameters<F>> | [...ZipInputs<Required<Parameters<F>>>, MapZipOptions]
+  ): AsyncIterableIterator<ResultOf<F>> {
+    return mapZipCall(this.#engine, fn, inputs, "mapZip").start() as AsyncIterableIterator<
+      ResultOf<F>
+    >;
   }
 
   /** Takes no new work; work already submitted still runs. Follow with `join()`. */

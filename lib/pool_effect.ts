@@ -24,7 +24,10 @@ import {
   WaitTimeout,
   WorkerCrashed,
 } from "./errors.ts";
+import { startFuture } from "./futures.ts";
+import { mapZipCall, type MapZipOptions, type ZipInputs } from "./map_zip.ts";
 import type { Settled } from "./jobs.ts";
+import { callSite, trackPool } from "./live_registry.ts";
 import {
   checkCallChunksize,
   checkIterable,
@@ -99,6 +102,21 @@ export interface EffectPool {
     input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
     options?: EffectMapOptions,
   ): Stream.Stream<ResultOf<F>, PoolError>;
+  /** Python's `executor.submit(fn, *args)`: a handle at once (see `Pool.submit`). */
+  submit<F extends TaskFunction>(
+    fn: F,
+    ...args: SendableArgs<Parameters<F>>
+  ): Effect.Effect<AsyncResult<ResultOf<F>>>;
+  /**
+   * Python's `executor.map(fn, *iterables)` as a Stream, in input order (see
+   * `Pool.mapZip`); a trailing options object gives `chunksize` and `timeout`.
+   */
+  mapZip<F extends TaskFunction>(
+    fn: F,
+    ...inputs:
+      | ZipInputs<Parameters<F>>
+      | [...ZipInputs<Required<Parameters<F>>>, Omit<MapZipOptions, "signal">]
+  ): Stream.Stream<ResultOf<F>, PoolError>;
   /** Takes no new work. */
   readonly close: Effect.Effect<void>;
   /** Waits for the workers to exit after `close` (once work is done) or `terminate`. */
@@ -134,8 +152,10 @@ export function make(options: PoolOptions): Effect.Effect<EffectPool, PoolError,
   } catch (misuse) {
     return Effect.die(misuse);
   }
+  const site = callSite(); // the caller's, taken now: the Effect runs later, from elsewhere
   const open = Effect.callback<Engine, PoolError>((resume) => {
     const engine = new Engine(settings);
+    trackPool(engine, settings, "Pool.make", site); // its scope closes it: no GC warning
     engine.open((error) => resume(error ? Effect.fail(error) : Effect.succeed(engine)));
     return Effect.sync(() => engine.terminate());
   });
@@ -264,6 +284,35 @@ function effectPool(engine: Engine): EffectPool {
     imap: (fn, input, options = {}) => imapLike("imap", fn, input, options, true),
     imapUnordered: (fn, input, options = {}) =>
       imapLike("imapUnordered", fn, input, options, false),
+    submit: <F extends TaskFunction>(fn: F, ...args: SendableArgs<Parameters<F>>) => {
+      const spec = specOrFailure(engine, fn, true, {}, "submit");
+      return Effect.sync(() => {
+        const result = new AsyncResult<ResultOf<F>>();
+        if (!("ref" in spec)) {
+          Effect.runPromise(spec.failure).catch((error) => result.reject(error));
+          return result;
+        }
+        const job = startFuture(engine, spec, args, result);
+        result.onCancel(() => job && engine.cancel(job));
+        return result;
+      });
+    },
+    mapZip: <F extends TaskFunction>(fn: F, ...inputs: unknown[]) => {
+      let started;
+      try {
+        started = mapZipCall(engine, fn, inputs, "mapZip");
+      } catch (error) {
+        return Stream.fromEffect(
+          error instanceof TaskNotFound ? Effect.fail(error) : Effect.die(error),
+        );
+      }
+      const call = started;
+      return Stream.suspend(() =>
+        Stream.fromAsyncIterable(call.start(), (error) => error).pipe(
+          Stream.catch((error) => isPoolError(error) ? Stream.fail(error) : Stream.die(error)),
+        )
+      ) as Stream.Stream<ResultOf<F>, PoolError>;
+    },
     close: Effect.sync(() => engine.close()),
     join: Effect.callback<void>((resume) => {
       engine.whenDrained(() => resume(Effect.void));

@@ -7,8 +7,7 @@
 import type { ResultOf, SendableArgs, TaskFunction } from "./types.ts";
 import * as Effect from "effect/Effect";
 import type * as Scope from "effect/Scope";
-import { startWebWorker, type WorkerChannel, type WorkerEnd } from "./backend/web_worker.ts";
-import { startSubprocess, type SubprocessChannel } from "./backend/subprocess.ts";
+import { type Endpoint, startEndpoint, type WorkerEnd } from "./backend/endpoint.ts";
 import { checkBackend } from "./pool_options.ts";
 import {
   fromWire,
@@ -19,19 +18,20 @@ import {
 } from "./errors.ts";
 import { nextPid } from "./pids.ts";
 import {
-  DEFINE,
+  defineMessage,
   DONE,
   FAILED,
   type FromWorker,
-  INIT,
+  initMessage,
   READY,
-  RUN,
+  runMessage,
   type TaskRef,
 } from "./protocol.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { encodeItems } from "./worker/ipc/wire.ts";
 import { callerModule, taskName, taskRef } from "./task.ts";
 import { currentProcess } from "./worker/identity.ts";
+import { callSite, trackProcess } from "./live_registry.ts";
 
 /** How a process is made, as Python's `Process(target=..., args=..., name=...)`. */
 export interface ProcessOptions<F extends TaskFunction> {
@@ -63,6 +63,8 @@ export type ProcessError = TaskError | TaskNotFound | SerializationError | Worke
 const TERMINATED = -15;
 /** Exit code after `kill()`, as Python reports SIGKILL. */
 const KILLED = -9;
+/** The id of a process's one function, job and chunk in the protocol. */
+const TARGET = 1;
 
 let created = 0;
 const active = new Set<Process<TaskFunction>>();
@@ -94,9 +96,11 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
   readonly #permissions: Permissions;
   readonly #backend: "worker" | "subprocess";
   readonly #maxHeapMB: number | null;
+  readonly #site = callSite();
   #pid: number | null = null;
   #exitCode: number | null = null;
-  #channel: WorkerChannel | SubprocessChannel | null = null;
+  #channel: Endpoint | null = null;
+  #ready = false;
   #outcome: Promise<ResultOf<F> | undefined> | null = null;
   #finish:
     | ((outcome: { ok: true; value: unknown } | { ok: false; error: ProcessError } | null) => void)
@@ -185,7 +189,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
    */
   get pid(): number | null {
     const channel = this.#channel;
-    if (channel !== null && isSubprocess(channel) && channel.pid !== null) return channel.pid;
+    if (channel !== null && channel.pid !== null) return channel.pid;
     return this.#pid;
   }
 
@@ -234,33 +238,30 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
         }),
       );
     }
-    let channel: WorkerChannel | SubprocessChannel;
+    let channel: Endpoint;
     const listener = {
       message: (message: FromWorker) => this.#receive(message),
       ended: (end: WorkerEnd) => this.#ended(end),
     };
     try {
-      channel = this.#backend === "subprocess"
-        ? startSubprocess(this.name, listener, {
-          permissions: this.#permissions,
-          maxHeapMB: this.#maxHeapMB,
-          modules: ref.kind === "export" ? [ref.module] : [],
-        })
-        : startWebWorker(this.name, listener, this.#permissions);
+      channel = startEndpoint(this.name, listener, {
+        backend: this.#backend,
+        permissions: this.#permissions,
+        maxHeapMB: this.#maxHeapMB,
+        modules: ref.kind === "export" ? [ref.module] : [],
+      });
     } catch (error) {
       return Promise.reject(error);
     }
-    const osPid = isSubprocess(channel) ? channel.pid : null;
-    const pid = osPid ?? nextPid();
+    const pid = channel.pid ?? nextPid();
     this.#pid = pid;
     this.#outcome = new Promise((resolve, reject) => {
       this.#finish = (outcome) => {
         this.#finish = null;
         active.delete(this as unknown as Process<TaskFunction>);
         const current = this.#channel;
-        // A subprocess that answered ends on its own (code 0) once its stdin closes.
-        if (current !== null && isSubprocess(current)) current.close();
-        else current?.terminate();
+        // A subprocess that answered ends on its own (code 0) once its channel closes.
+        current?.close();
         // Handles the process held (a pipe end) close with it, as an OS process's would.
         for (const release of encoded?.release ?? []) release();
         const settle = (): void => {
@@ -269,14 +270,15 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
           else reject(outcome.error);
         };
         // `join()` returns once the OS process is gone.
-        if (current !== null && isSubprocess(current)) current.exited.then(settle);
+        if (current?.exited) current.exited.then(settle);
         else settle();
       };
     });
     this.#outcome.catch(() => {});
     this.#channel = channel;
     active.add(this as unknown as Process<TaskFunction>);
-    channel.post([INIT, {
+    trackProcess(this, this.#backend, this.#site);
+    channel.post(initMessage({
       self: { name: this.name, pid },
       parent: { name: currentProcess().name, pid: currentProcess().pid },
       cancelBits: null,
@@ -284,10 +286,19 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
       initializer: null,
       initargs: [],
       encoded: false,
-    }]);
-    channel.post([DEFINE, 1, ref]);
+    }));
+    channel.post(defineMessage(TARGET, ref));
     channel.post(
-      [RUN, 1, 1, 1, encoded?.items ?? [this.#args], true, false, encoded !== null, false],
+      runMessage({
+        chunkId: TARGET,
+        fnId: TARGET,
+        jobId: TARGET,
+        items: encoded?.items ?? [this.#args],
+        spread: true,
+        settle: false,
+        encoded: encoded !== null,
+        timed: false,
+      }),
       encoded?.transfer,
     );
     return Promise.resolve();
@@ -350,7 +361,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
   #stop(code: number): void {
     if (!this.isAlive()) return;
     const channel = this.#channel;
-    if (channel !== null && isSubprocess(channel)) {
+    if (channel?.exited) {
       // A real process: signal it, and report the exit it actually makes.
       if (code === KILLED) channel.kill();
       else channel.terminate();
@@ -364,21 +375,39 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     this.#finish?.(null);
   }
 
+  /**
+   * Acts on a message whose shape the backend checked. A process says READY once, then
+   * answers its one call once, with one value; anything else breaks the protocol and
+   * ends it as a crash.
+   */
   #receive(message: FromWorker): void {
-    if (message[0] === READY) return;
-    if (message[0] === DONE) {
+    if (this.#exitCode !== null) return;
+    const kind = message[0];
+    if (kind === READY && !this.#ready) {
+      this.#ready = true;
+    } else if (kind === DONE && this.#ready && message[1] === TARGET && message[2].length <= 1) {
       const errors = message[3];
-      if (errors !== null && errors.length > 0) {
+      if (errors !== null) {
         this.#exitCode = 1;
         this.#finish?.({ ok: false, error: fromWire(errors[0]![1], this.#task) });
-      } else {
+      } else if (message[2].length === 1) {
         this.#exitCode = 0;
         this.#finish?.({ ok: true, value: message[2][0] });
+      } else {
+        this.#broke(`answered its call with no value`);
       }
-    } else if (message[0] === FAILED) {
+    } else if (kind === FAILED && this.#ready && message[1] === TARGET) {
       this.#exitCode = 1;
       this.#finish?.({ ok: false, error: fromWire(message[2], this.#task) });
+    } else {
+      this.#broke(`sent a message of kind ${kind} it may not send now`);
     }
+  }
+
+  /** The process said what it may not: it is stopped, and counts as crashed. */
+  #broke(reason: string): void {
+    this.#channel?.kill();
+    this.#ended({ exitCode: null, error: null, reason: `broke the protocol: ${reason}` });
   }
 
   #ended(end: WorkerEnd): void {
@@ -395,10 +424,6 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
       }),
     });
   }
-}
-
-function isSubprocess(channel: WorkerChannel | SubprocessChannel): channel is SubprocessChannel {
-  return "exited" in channel;
 }
 
 /** Communication objects share memory, which a subprocess cannot: refused up front. */

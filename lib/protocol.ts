@@ -70,9 +70,9 @@ export const DEFINE = 1;
 export const RUN = 2;
 
 /** `[INIT, data]`: the first message a worker receives. */
-export type InitMessage = readonly [typeof INIT, InitData];
+export type InitMessage = readonly [kind: typeof INIT, data: InitData];
 /** `[DEFINE, fnId, ref]`: sent once per worker before the first chunk using `fnId`. */
-export type DefineMessage = readonly [typeof DEFINE, number, TaskRef];
+export type DefineMessage = readonly [kind: typeof DEFINE, fnId: number, ref: TaskRef];
 export const CANCEL = 3;
 
 /**
@@ -85,24 +85,24 @@ export const CANCEL = 3;
  * `DONE_MANY`), so the main side always knows which chunk is running.
  */
 export type RunMessage = readonly [
-  typeof RUN,
-  number,
-  number,
-  number,
-  unknown[],
-  boolean,
-  boolean,
-  boolean,
-  boolean,
+  kind: typeof RUN,
+  chunkId: number,
+  fnId: number,
+  jobId: number,
+  items: unknown[],
+  spread: boolean,
+  settle: boolean,
+  encoded: boolean,
+  timed: boolean,
 ];
 /** `[CANCEL, jobId]`: aborts the `taskSignal()` of the job's running async task. */
-export type CancelMessage = readonly [typeof CANCEL, number];
+export type CancelMessage = readonly [kind: typeof CANCEL, jobId: number];
 export const RUN_MANY = 4;
 /**
  * `[RUN_MANY, runs]`: several `RUN`s in one message, handled as if sent one by one.
  * Many small queued calls then cost one message, not one each.
  */
-export type RunManyMessage = readonly [typeof RUN_MANY, readonly RunMessage[]];
+export type RunManyMessage = readonly [kind: typeof RUN_MANY, runs: readonly RunMessage[]];
 /** Any message the main side sends to a worker. */
 export type ToWorker = InitMessage | DefineMessage | RunMessage | CancelMessage | RunManyMessage;
 
@@ -117,34 +117,34 @@ export const CRASHED = 6;
 export const DONE_MANY = 7;
 
 /** `[READY]`: initialization (and the initializer) finished. */
-export type ReadyMessage = readonly [typeof READY];
+export type ReadyMessage = readonly [kind: typeof READY];
 /** `[INIT_FAILED, error]`: the initializer threw or could not be found. */
-export type InitFailedMessage = readonly [typeof INIT_FAILED, WireError];
+export type InitFailedMessage = readonly [kind: typeof INIT_FAILED, error: WireError];
 /**
  * `[DONE, chunkId, results, errors]`: `results[i]` is item i's value; `errors` lists
  * `[index, error]` for items that failed (in fail-fast mode at most one, the last index
  * run), or is `null`.
  */
 export type DoneMessage = readonly [
-  typeof DONE,
-  number,
-  readonly unknown[],
-  ReadonlyArray<readonly [number, WireError]> | null,
+  kind: typeof DONE,
+  chunkId: number,
+  results: readonly unknown[],
+  errors: ReadonlyArray<readonly [index: number, error: WireError]> | null,
 ];
 /**
  * `[DONE_MANY, answers]`: several `DONE`s in one message, in the order the chunks ran.
  * A worker running a burst of quick chunks holds their answers back briefly and sends
  * them together: one message back instead of one per chunk.
  */
-export type DoneManyMessage = readonly [typeof DONE_MANY, readonly DoneMessage[]];
+export type DoneManyMessage = readonly [kind: typeof DONE_MANY, answers: readonly DoneMessage[]];
 /** `[FAILED, chunkId, error]`: the whole chunk failed (its function could not be found). */
-export type FailedMessage = readonly [typeof FAILED, number, WireError];
+export type FailedMessage = readonly [kind: typeof FAILED, chunkId: number, error: WireError];
 /** `[CANCELLED, chunkId]`: the worker saw its job's cancel bit and stopped. */
-export type CancelledMessage = readonly [typeof CANCELLED, number];
+export type CancelledMessage = readonly [kind: typeof CANCELLED, chunkId: number];
 /** `[EXITING, code]`: the worker is ending itself (`Deno.exit`, `self.close`). */
-export type ExitingMessage = readonly [typeof EXITING, number];
+export type ExitingMessage = readonly [kind: typeof EXITING, code: number];
 /** `[CRASHED, error]`: an uncaught error outside any task; the worker closes itself. */
-export type CrashedMessage = readonly [typeof CRASHED, WireError];
+export type CrashedMessage = readonly [kind: typeof CRASHED, error: WireError];
 /** Any message a worker sends to the main side. */
 export type FromWorker =
   | ReadyMessage
@@ -218,4 +218,41 @@ function cloneOrDescribe(value: unknown): unknown {
   } catch {
     return String(value);
   }
+}
+
+/** The fields of a `RUN`, by name: see `RunMessage`. */
+export interface RunFields {
+  readonly chunkId: number;
+  readonly fnId: number;
+  readonly jobId: number;
+  readonly items: unknown[];
+  readonly spread: boolean;
+  readonly settle: boolean;
+  readonly encoded: boolean;
+  readonly timed: boolean;
+}
+
+/** Builds a `RUN` from its named fields. */
+export function runMessage(run: RunFields): RunMessage {
+  return [
+    RUN,
+    run.chunkId,
+    run.fnId,
+    run.jobId,
+    run.items,
+    run.spread,
+    run.settle,
+    run.encoded,
+    run.timed,
+  ];
+}
+
+/** Builds an `INIT`. */
+export function initMessage(data: InitData): InitMessage {
+  return [INIT, data];
+}
+
+/** Builds a `DEFINE`: function `fnId` is `ref` from now on. */
+export function defineMessage(fnId: number, ref: TaskRef): DefineMessage {
+  return [DEFINE, fnId, ref];
 }

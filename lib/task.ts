@@ -1,23 +1,23 @@
 /**
  * Task references: how a function the caller holds becomes something a worker can load.
  * A function is sent by reference (module URL + export name), found automatically from
- * the call site, its imports, or the main module; or named explicitly with `task()`;
- * or sent as source text with `inline()`.
+ * the call site, its imports (following re-exports), or the main module; or named
+ * explicitly with `task()`; or sent as source text with `inline()`.
  *
  * @module
  */
 import type { TaskFunction } from "./types.ts";
 import { TaskNotFound } from "./errors.ts";
 import type { TaskRef } from "./protocol.ts";
-import { resolveSpecifier, scanModule } from "./source_scan.ts";
+import { declarationOf, findExport, resolveSpecifier, scanModule } from "./source_scan.ts";
 
 const refs = new WeakMap<TaskFunction, TaskRef>();
 const LIB_ROOT = new URL("./", import.meta.url).href;
 
 /**
  * Names the module that exports `fn`, for when the automatic search cannot see it
- * (for example a function re-exported under another name, or passed through a variable
- * from far away).
+ * (for example a function passed through a variable from a module the caller does not
+ * import, or built at run time).
  *
  * @typeParam F The function's type, returned unchanged so types still flow.
  * @param moduleUrl The URL of the module exporting `fn`, usually `import.meta.url`.
@@ -158,12 +158,19 @@ function search(fn: TaskFunction, site: string | undefined): TaskRef {
         const module = resolveSpecifier(imported.specifier, url);
         if (module !== null) return { kind: "export", module, export: imported.name, source };
       }
+      // `import { g } from "./mod.ts"` where g is `f` under another name (`import { f as
+      // g }`, or mod.ts has `export { f as g } from`): the import's target says so.
+      for (const imported of scan.imports.values()) {
+        const module = resolveSpecifier(imported.specifier, url);
+        if (module !== null && declarationOf(module, imported.name)?.local === name) {
+          return { kind: "export", module, export: imported.name, source };
+        }
+      }
+      // `import * as M from "./mod.ts"` and `M.f`: mod.ts may declare `f` or re-export it.
       for (const specifier of scan.namespaces) {
         const module = resolveSpecifier(specifier, url);
-        const target = module === null ? null : scanModule(module);
-        if (module !== null && target?.exports.has(name)) {
-          return { kind: "export", module, export: target.exports.get(name)!, source };
-        }
+        const found = module === null ? null : findExport(module, name);
+        if (found !== null) return { kind: "export", ...found, source };
       }
     }
   }

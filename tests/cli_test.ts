@@ -579,3 +579,60 @@ Deno.test("cli map and run take --backend subprocess: children instead of worker
   const bad = await cli("run", TASKS, "add", "2", "3", "--backend", "thread");
   assert.equal(bad.code, 2);
 });
+
+Deno.test("cli map and run without --allow-read say read access is missing, not the module", async () => {
+  for (const command of ["map", "run"]) {
+    // No permission flags at all: the module exists, but cannot even be looked at.
+    const run = await deno(["run", CLI, command, TASKS, "square"], "1\n");
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, "");
+    const path = new URL(TASKS, ROOT).pathname;
+    assert.deepEqual(lines(run.stderr), [
+      `${command}: needs read access to ${path}: run with --allow-read (or -A)`,
+    ]);
+  }
+  // Read access to the module alone: the module it imports is the one named.
+  const narrow = await deno(["run", `--allow-read=${TASKS}`, CLI, "map", TASKS, "square"], "1\n");
+  assert.equal(narrow.code, 2, narrow.stderr);
+  assert.match(narrow.stderr, /^map: needs read access to \/.*\/lib\/worker\/api\.ts: run with/);
+});
+
+Deno.test("cli map -j over the bound is bad usage naming the bound, before any worker starts", async () => {
+  const run = await cliWith("1\n", "map", TASKS, "square", "-j", "10000");
+  assert.equal(run.code, 2);
+  assert.equal(run.stdout, "");
+  assert.deepEqual(lines(run.stderr), [
+    "map: Cannot open pool as 'processes' must be an integer from 1 to 256: current value is 10000",
+  ]);
+});
+
+Deno.test("cli map whose stdout is closed early ends quietly with exit code 141 (SIGPIPE)", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "map", TASKS, "square", "--chunksize", "100"],
+    cwd: ROOT.pathname,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  // Far more output than a pipe holds: the CLI is still writing when the reader goes.
+  const input = Array.from({ length: 200_000 }, (_, i) => String(i + 1)).join("\n") + "\n";
+  const feeding = (async () => {
+    const writer = child.stdin.getWriter();
+    try {
+      await writer.write(new TextEncoder().encode(input));
+      await writer.close();
+    } catch {
+      // The CLI stopped reading its input once its output was gone.
+    }
+  })();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.getReader();
+  const first = await reader.read();
+  assert.match(new TextDecoder().decode(first.value), /^1\n/);
+  await reader.cancel(); // `| head -1`: the reading end of the pipe is closed
+  const status = await child.status;
+  await feeding;
+  assert.equal(await stderr, "", "no error line");
+  assert.equal(status.code, 141);
+});

@@ -17,6 +17,7 @@ import {
   TaskTimeout,
   WorkerCrashed,
 } from "../mod.ts";
+import { deafen, forgeOnWorkerChannel } from "./fixtures/attack_tasks.ts";
 import {
   closeWorker,
   double,
@@ -38,14 +39,18 @@ export const LOOP_MS = 700;
 /** Nothing may take longer than this in all: past it, unsettled tasks count as hung. */
 const WATCHDOG_MS = 50_000;
 
-/** One kind of fault: how to cause it, and the error class it must end in. */
+/**
+ * One kind of fault: how to cause it, and the error class it must end in, or, for an
+ * attack on the protocol (which must change nothing), the value the task itself returns.
+ */
 export interface Fault {
   readonly name: string;
   readonly expected:
     | typeof TaskError
     | typeof WorkerCrashed
     | typeof TaskTimeout
-    | typeof SerializationError;
+    | typeof SerializationError
+    | { readonly value: unknown };
   start(pool: Pool, i: number): Promise<unknown>;
 }
 
@@ -70,6 +75,16 @@ export const FAULTS: readonly Fault[] = [
     name: "unclonable result",
     expected: SerializationError,
     start: (pool) => pool.apply(unclonableResult, []),
+  },
+  {
+    name: "forged protocol messages",
+    expected: { value: "forged" },
+    start: (pool) => pool.apply(forgeOnWorkerChannel, []),
+  },
+  {
+    name: "deafened message handler",
+    expected: { value: "deaf:null" },
+    start: (pool) => pool.apply(deafen, ["null"]),
   },
 ];
 
@@ -119,13 +134,18 @@ export async function runFaultSuite(settings: SuiteSettings): Promise<void> {
       return call.then(
         (value) => {
           outcomes[i]!++;
-          if (fault !== null) wrong.push(`task ${i} (${fault.name}) gave a value`);
-          else if (value !== 2 * i) wrong.push(`task ${i} gave ${value}`);
+          if (fault === null) {
+            if (value !== 2 * i) wrong.push(`task ${i} gave ${value}`);
+          } else if (!("value" in fault.expected) || fault.expected.value !== value) {
+            wrong.push(`task ${i} (${fault.name}) gave ${value}`);
+          }
         },
         (error: PoolError) => {
           outcomes[i]!++;
           if (fault === null) wrong.push(`task ${i} (faultless) failed: ${error}`);
-          else if (!(error instanceof (fault.expected as typeof TaskError))) {
+          else if (
+            "value" in fault.expected || !(error instanceof (fault.expected as typeof TaskError))
+          ) {
             wrong.push(
               `task ${i} (${fault.name}) failed with ${error?.constructor?.name}: ${error}`,
             );

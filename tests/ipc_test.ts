@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Pool, Process, TaskError } from "../mod.ts";
-import { liveWorkers } from "../lib/backend/web_worker.ts";
+import { assertNoLiveWorkers } from "../lib/testing.ts";
 import { Barrier } from "../lib/worker/ipc/barrier.ts";
 import { Condition } from "../lib/worker/ipc/condition.ts";
 import {
@@ -166,7 +166,7 @@ Deno.test("Queue between two producer processes and the main program keeps each 
   assert.deepEqual(seen.A, expected);
   assert.deepEqual(seen.B, expected);
   assert.equal(q.qsize(), 0);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("the same Queue works in several pool workers at once (producers and consumers)", async () => {
@@ -185,7 +185,7 @@ Deno.test("the same Queue works in several pool workers at once (producers and c
   }
   assert.equal(new Set(all.map(([who, k]) => `${who}${k}`)).size, 150);
   await pool.terminate();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("a full Queue blocks a producer process until the main program takes items", async () => {
@@ -199,7 +199,7 @@ Deno.test("a full Queue blocks a producer process until the main program takes i
   }
   assert.equal(await p.join(), 40);
   assert.deepEqual(got, Array.from({ length: 40 }, (_, i) => i));
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Queue items cross processes both ways and a large item grows the buffer", async () => {
@@ -220,7 +220,7 @@ Deno.test("Queue items cross processes both ways and a large item grows the buff
   assert.equal(bytes.length, size);
   assert.equal(bytes[size - 1], (size - 1) % 251);
   await assert.rejects(big.put(new Uint8Array(9 * 1024 * 1024)), /'maxBytes'/);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("JoinableQueue: join() waits for taskDone() of every item", async () => {
@@ -235,7 +235,7 @@ Deno.test("JoinableQueue: join() waits for taskDone() of every item", async () =
   assert.equal(q.unfinished(), 0);
   assert.equal(await p.join(), 55);
   assert.throws(() => q.taskDone(), /more times than items were put/);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 // ---- Pipe ----
@@ -251,7 +251,7 @@ Deno.test("Pipe is duplex: a process answers each message", async () => {
   }
   mine.close(); // the child reads EOF and ends
   assert.equal(await p.join(), 3);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Pipe(false) is one-way: [reader, writer]", async () => {
@@ -267,7 +267,7 @@ Deno.test("Pipe(false) is one-way: [reader, writer]", async () => {
   assert.equal(await reader.recv(), "b");
   await assert.rejects(reader.recv(), EOFError);
   await p.join();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Pipe: recv() after the other end closed drains, then rejects with EOFError", async () => {
@@ -316,7 +316,7 @@ Deno.test("Value and Array are shared with a process", async () => {
   await pool.starmap(setAt, [[ints, 0, 7], [ints, 1, 8], [ints, -1, 9]]);
   assert.deepEqual([...ints], [7, 8, 9]);
   await pool.terminate();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Value and Array check their options", () => {
@@ -340,7 +340,7 @@ Deno.test("4 processes x 10,000 increments under a Lock end at exactly 40,000", 
   for (const p of ps) assert.equal(await p.join(), 10_000);
   assert.equal(counter.value, 40_000);
   assert.equal(lock.locked(), false);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("pool workers increment a Value under its own lock (an RLock)", async () => {
@@ -349,7 +349,7 @@ Deno.test("pool workers increment a Value under its own lock (an RLock)", async 
   await pool.starmap(incrementOwnLock, [[counter, 5000], [counter, 5000]]);
   assert.equal(counter.value, 10_000);
   await pool.terminate();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 // ---- Locks ----
@@ -365,7 +365,7 @@ Deno.test("Lock: blocking, non-blocking, timeouts, and release() of a free lock"
   assert.throws(() => lock.release(), /unlocked Lock/);
   assert.equal(await run(new Process({ target: tryLock, args: [lock, 10_000] })), true);
   assert.throws(() => lock.acquire({ timeout: -1 }), RangeError);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Lock.acquireAsync() waits for a release and an aborted one holds nothing", async () => {
@@ -397,7 +397,7 @@ Deno.test("RLock is re-entrant for its owner and refuses a release from another 
   lock.release();
   assert.equal(lock.locked(), false);
   assert.throws(() => lock.release(), /does not hold/);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Semaphore(2) never lets more than 2 of 4 processes in at once", async () => {
@@ -412,7 +412,7 @@ Deno.test("Semaphore(2) never lets more than 2 of 4 processes in at once", async
   assert.equal(stats.get(0), 0);
   assert.ok(stats.get(1) >= 1 && stats.get(1) <= 2, `max holders ${stats.get(1)}`);
   assert.equal(sem.getValue(), 2);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Semaphore and BoundedSemaphore bounds", async () => {
@@ -444,7 +444,7 @@ Deno.test("Event: wait/set/clear with timeout, across a process", async () => {
   event.clear();
   assert.equal(event.isSet(), false);
   assert.equal(await run(new Process({ target: waitForEvent, args: [started, event, 5] })), false);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Condition: a process waits for a predicate the main program makes true", async () => {
@@ -460,7 +460,7 @@ Deno.test("Condition: a process waits for a predicate the main program makes tru
   cond.release();
   assert.equal(await p.join(), 1);
   assert.throws(() => cond.notify(), /without holding its lock/);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Condition.waitAsync() frees the lock while it waits and takes it back", async () => {
@@ -486,7 +486,7 @@ Deno.test("Barrier: four parties pass together with distinct indices", async () 
   assert.deepEqual([mine, ...theirs].sort(), [0, 1, 2, 3]);
   assert.equal(barrier.nWaiting, 0);
   assert.equal(barrier.broken, false);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Barrier: a timeout breaks it for every party until reset()", async () => {
@@ -503,7 +503,7 @@ Deno.test("Barrier: a timeout breaks it for every party until reset()", async ()
   const one = new Barrier(1, { timeout: 5 });
   assert.equal(one.wait(), 0);
   assert.throws(() => new Barrier(0), /'parties'/);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("communication objects in initargs reach every worker's initializer", async () => {
@@ -519,7 +519,7 @@ Deno.test("communication objects in initargs reach every worker's initializer", 
     assert.deepEqual(done, [500, 500, 500, 500]);
   }
   assert.equal(counter.value, 2000);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("initargs holding a communication object are refused by the subprocess backend", async () => {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { Cause, Effect, Exit, Fiber, type Scope, Stream } from "effect";
 import { Pool, PoolClosed, TaskError } from "../mod.ts";
-import { liveWorkers } from "../lib/backend/web_worker.ts";
+import { assertNoLiveWorkers, liveOwners } from "../lib/testing.ts";
 import { add, failOnNegative, square, whoAmI } from "./fixtures/tasks.ts";
 import {
   chunkPosition,
@@ -32,7 +32,7 @@ function itEffect(
 ): void {
   Deno.test(name, async () => {
     await Effect.runPromise(Effect.scoped(Effect.suspend(body)));
-    assert.equal(liveWorkers(), 0, "a worker outlived the scope");
+    await assertNoLiveWorkers();
   });
 }
 
@@ -188,7 +188,7 @@ Deno.test("Pool.make fails with TaskError when the initializer throws, leaving n
   ).pipe(Effect.catchTag("TaskError", (error) => Effect.succeed(`failed: ${error.message}`)));
   const outcome = await Effect.runPromise(program);
   assert.match(outcome, /^failed: .*bad config/);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Pool.make dies with a RangeError for out-of-range options", async () => {
@@ -208,7 +208,7 @@ Deno.test("Pool.make dies with a RangeError for out-of-range options", async () 
     assert.ok(defect instanceof RangeError, `got ${defect}`);
     assert.ok(defect.message.includes(text), defect.message);
   }
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 itEffect(
@@ -227,14 +227,14 @@ itEffect(
 Deno.test("Pool.layer provides Pool.Service and terminates the workers with the layer", async () => {
   const program = Effect.gen(function* () {
     const pool = yield* Pool.Service;
-    assert.ok(liveWorkers() >= 2);
+    assert.deepEqual(liveOwners().map((owner) => owner.workers), [2]);
     const squares = yield* pool.map(square, [1, 2, 3]);
     const sum = yield* pool.apply(add, [1, 2]);
     return { squares, sum };
   });
   const result = await Effect.runPromise(Effect.provide(program, Pool.layer({ processes: 2 })));
   assert.deepEqual(result, { squares: [1, 4, 9], sum: 3 });
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Closing the scope terminates every worker, also when the program fails", async () => {
@@ -246,7 +246,7 @@ Deno.test("Closing the scope terminates every worker, also when the program fail
     }),
   );
   assert.deepEqual(await Effect.runPromise(ok), [2, 3]);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
   const failing = Effect.scoped(
     Effect.gen(function* () {
       const pool = yield* Pool.make({ processes: 2 });
@@ -256,7 +256,7 @@ Deno.test("Closing the scope terminates every worker, also when the program fail
   const exit = await Effect.runPromiseExit(failing);
   assert.ok(Exit.isFailure(exit));
   assert.ok(Cause.squash(exit.cause) instanceof TaskError);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 itEffect(
@@ -316,7 +316,7 @@ itEffect(
       assert.equal(refused._tag, "PoolClosed");
       assert.deepEqual(yield* Fiber.join(fiber), [1, 4, 9]);
       yield* pool.join;
-      assert.equal(liveWorkers(), 0);
+      yield* Effect.promise(assertNoLiveWorkers);
     }),
 );
 

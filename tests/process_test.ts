@@ -9,7 +9,7 @@ import {
   TaskError,
   WorkerCrashed,
 } from "../mod.ts";
-import { liveWorkers } from "../lib/backend/web_worker.ts";
+import { assertNoLiveWorkers, liveOwners } from "../lib/testing.ts";
 import { failOnNegative, square, whoAmI } from "./fixtures/tasks.ts";
 import { closeSelf, exitWith, throwInTimer, waitForever } from "./fixtures/process_tasks.ts";
 
@@ -19,7 +19,7 @@ Deno.test("Process exits with code 0 and join() gives the target's value", async
   await p.start();
   assert.equal(await p.join(), 144);
   assert.equal(p.exitCode, 0);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Process exits with code 1 when the target throws, and join() rejects with TaskError", async () => {
@@ -30,19 +30,19 @@ Deno.test("Process exits with code 1 when the target throws, and join() rejects 
   assert.equal(error.remoteName, "RangeError");
   assert.equal(error.message, "negative input: -3");
   assert.equal(p.exitCode, 1);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Process.terminate() ends a running process with exit code -15", async () => {
   const p = new Process({ target: waitForever });
   await p.start();
   assert.equal(p.isAlive(), true);
-  assert.equal(liveWorkers(), 1);
+  assert.deepEqual(liveOwners().map((owner) => [owner.name, owner.workers]), [[p.name, 1]]);
   p.terminate();
   assert.equal(await p.join(), undefined);
   assert.equal(p.exitCode, -15);
   assert.equal(p.isAlive(), false);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Process.kill() ends a running process with exit code -9", async () => {
@@ -52,7 +52,7 @@ Deno.test("Process.kill() ends a running process with exit code -9", async () =>
   assert.equal(await p.join(), undefined);
   assert.equal(p.exitCode, -9);
   assert.equal(p.isAlive(), false);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Deno.exit(3) inside the target gives exit code 3 and join() rejects with WorkerCrashed", async () => {
@@ -66,7 +66,7 @@ Deno.test("Deno.exit(3) inside the target gives exit code 3 and join() rejects w
   assert.match(error.message, /exited with code 3/);
   assert.equal(p.exitCode, 3);
   assert.equal(p.isAlive(), false);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("self.close() inside the target ends the process with exit code 0", async () => {
@@ -75,7 +75,7 @@ Deno.test("self.close() inside the target ends the process with exit code 0", as
   await p.join();
   assert.equal(p.exitCode, 0);
   assert.equal(p.isAlive(), false);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("an error thrown from a timer inside the worker gives WorkerCrashed and the main program survives", async () => {
@@ -88,15 +88,15 @@ Deno.test("an error thrown from a timer inside the worker gives WorkerCrashed an
   assert.notEqual(p.exitCode, null);
   assert.notEqual(p.exitCode, 0);
   assert.equal(p.isAlive(), false);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
   // The main program is still here and can start another process.
   const next = new Process({ target: square, args: [4] });
   await next.start();
   assert.equal(await next.join(), 16);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
-Deno.test("Process names default to Process-N, numbered upward", () => {
+Deno.test("Process names default to Process-N, numbered upward", async () => {
   const first = new Process({ target: square, args: [1] });
   const second = new Process({ target: square, args: [2] });
   const number = (name: string): number => {
@@ -106,13 +106,13 @@ Deno.test("Process names default to Process-N, numbered upward", () => {
   };
   assert.ok(number(first.name) >= 1);
   assert.equal(number(second.name), number(first.name) + 1);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
-Deno.test("Process takes an explicit name", () => {
+Deno.test("Process takes an explicit name", async () => {
   const p = new Process({ target: square, args: [1], name: "squarer" });
   assert.equal(p.name, "squarer");
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("inside the target, currentProcess() is the process and parentProcess() is MainProcess", async () => {
@@ -122,7 +122,7 @@ Deno.test("inside the target, currentProcess() is the process and parentProcess(
   assert.equal(typeof p.pid, "number");
   const seen = await p.join();
   assert.deepEqual(seen, { name: "introspector", pid: p.pid, parent: "MainProcess" });
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("in the main program, currentProcess() is MainProcess with no parent", () => {
@@ -143,7 +143,7 @@ Deno.test("Process.isAlive() is false before start, true while running, false af
   await q.start();
   await q.join();
   assert.equal(q.isAlive(), false);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Process.start() twice rejects", async () => {
@@ -151,13 +151,13 @@ Deno.test("Process.start() twice rejects", async () => {
   await p.start();
   await assert.rejects(p.start(), /Cannot start process '.*' twice/);
   assert.equal(await p.join(), 9);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Process.join() before start() rejects", async () => {
   const p = new Process({ target: square, args: [3], name: "unstarted" });
   await assert.rejects(p.join(), /Cannot join process 'unstarted' before start\(\)/);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("cpuCount() is a positive integer", () => {
@@ -180,19 +180,19 @@ Deno.test("activeChildren() lists a running process and drops it once it ends", 
   await q.join();
   assert.ok(!activeChildren().includes(q));
   assert.deepEqual(activeChildren(), []);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Process.spawn: closing the scope terminates a process still running", async () => {
   const p = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
     const p = yield* Process.spawn({ target: waitForever });
     assert.equal(p.isAlive(), true);
-    assert.equal(liveWorkers(), 1);
+    assert.deepEqual(liveOwners().map((owner) => [owner.name, owner.workers]), [[p.name, 1]]);
     return p;
   })));
   assert.equal(p.isAlive(), false);
   assert.equal(p.exitCode, -15);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Process.spawn: a process that finished in the scope keeps its exit code", async () => {
@@ -202,7 +202,7 @@ Deno.test("Process.spawn: a process that finished in the scope keeps its exit co
   })));
   assert.equal(value, 49);
   assert.equal(p.exitCode, 0);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Process.spawn: Effect.timeout interrupting the scope terminates the process", async () => {
@@ -217,7 +217,7 @@ Deno.test("Process.spawn: Effect.timeout interrupting the scope terminates the p
   assert.ok(spawned !== undefined, "the process was never spawned");
   assert.equal(spawned.isAlive(), false);
   assert.equal(spawned.exitCode, -15);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Process.spawn: Fiber.interrupt terminates the process", async () => {
@@ -232,7 +232,7 @@ Deno.test("Process.spawn: Fiber.interrupt terminates the process", async () => {
   await Effect.runPromise(Fiber.interrupt(fiber));
   assert.equal(p.isAlive(), false);
   assert.equal(p.exitCode, -15);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("await using terminates a process still running at the end of the block", async () => {
@@ -245,5 +245,5 @@ Deno.test("await using terminates a process still running at the end of the bloc
   }
   assert.equal(outer.isAlive(), false);
   assert.equal(outer.exitCode, -15);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });

@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
 import { Pool, Process, type ResultOf } from "../mod.ts";
-import { fromModule, inline, task } from "../lib/task.ts";
+import { fromModule, inline, task, taskRef } from "../lib/task.ts";
 import { TaskError, TaskNotFound } from "../lib/errors.ts";
 import { liveWorkers } from "../lib/backend/web_worker.ts";
 import { square } from "./fixtures/tasks.ts";
 import { cube, halve } from "./fixtures/process_tasks.ts";
+// Re-exports, reached as a user would. Namespaces are searched in the order they are
+// imported: the decoy module comes before the one whose `shadowed` a test sends.
+import * as Direct from "./fixtures/reexport_direct.ts";
+import * as Named from "./fixtures/reexport_named.ts";
+import * as Star from "./fixtures/reexport_star.ts";
+import * as Chain from "./fixtures/reexport_chain.ts";
+import * as ImportExport from "./fixtures/reexport_import_export.ts";
+import * as NsRe from "./fixtures/reexport_namespace.ts";
+import { squared } from "./fixtures/reexport_renamed.ts";
+import starDefault from "./fixtures/reexport_star_origin.ts";
 
 const PROCESS_TASKS = new URL("./fixtures/process_tasks.ts", import.meta.url);
 
@@ -129,5 +139,91 @@ Deno.test("the worker refuses an export whose source differs from the function s
   assert.equal(error._tag, "TaskNotFound");
   assert.match(error.message, /source differs/);
   assert.match(error.message, /'cube'/);
+  assert.equal(liveWorkers(), 0);
+});
+
+const FIXTURES = new URL("./fixtures/", import.meta.url).href;
+
+/** The module and export the search found for `fn`, called from this module. */
+function foundAs(fn: (...args: never[]) => unknown): { module: string; export: string } {
+  const ref = taskRef(fn, () => import.meta.url);
+  assert.equal(ref.kind, "export");
+  const { module, export: name } = ref as { module: string; export: string };
+  return { module: module.slice(FIXTURES.length), export: name };
+}
+
+Deno.test("a function re-exported by name (export { f } from) is found through a namespace import", async () => {
+  assert.deepEqual(foundAs(Named.nsDouble), { module: "reexport_named.ts", export: "nsDouble" });
+  assert.equal(await runInProcess(Named.nsDouble, [4]), 8);
+  // `export { default } from`: the namespace's default is the origin's default function.
+  assert.deepEqual(foundAs(Named.default), { module: "reexport_named.ts", export: "default" });
+  assert.equal(await runInProcess(Named.default, [10]), 5);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("a function re-exported with export * from is found through a namespace import", async () => {
+  assert.deepEqual(foundAs(Star.starTriple), { module: "reexport_star.ts", export: "starTriple" });
+  {
+    await using pool = await Pool.open({ processes: 1 });
+    assert.deepEqual(await pool.map(Star.starTriple, [1, 2, 3]), [3, 6, 9]);
+  }
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("a chain of re-exports that renames the function (export * of export { f as g } from) is followed", async () => {
+  assert.equal(Chain.negated.name, "chainNegate");
+  assert.deepEqual(foundAs(Chain.negated), { module: "reexport_chain.ts", export: "negated" });
+  assert.equal(await runInProcess(Chain.negated, [5]), -5);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("a function in a namespace re-exported whole (export * as ns from) is found in its module", async () => {
+  assert.deepEqual(foundAs(NsRe.origin.nsCube), { module: "reexport_origin.ts", export: "nsCube" });
+  assert.equal(await runInProcess(NsRe.origin.nsCube, [2]), 8);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("a function imported and exported again under another name (no from) is still found through a namespace", async () => {
+  assert.deepEqual(foundAs(ImportExport.viaImport), {
+    module: "reexport_import_export.ts",
+    export: "viaImport",
+  });
+  assert.equal(await runInProcess(ImportExport.viaImport, [1]), 2);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("a named import of a function re-exported under another name (export { f as g } from) is found", async () => {
+  assert.equal(squared.name, "renamedSquare");
+  assert.deepEqual(foundAs(squared), { module: "reexport_renamed.ts", export: "squared" });
+  assert.equal(await runInProcess(squared, [6]), 36);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("the forms that need no re-export still work: namespace, namespace default, default import", async () => {
+  assert.deepEqual(foundAs(Direct.directCube), {
+    module: "reexport_direct.ts",
+    export: "directCube",
+  });
+  assert.equal(await runInProcess(Direct.directCube, [2]), 8);
+  assert.deepEqual(foundAs(Direct.default), { module: "reexport_direct.ts", export: "default" });
+  assert.equal(await runInProcess(Direct.default, [3]), 30);
+  assert.deepEqual(foundAs(starDefault), { module: "reexport_star_origin.ts", export: "default" });
+  assert.equal(await runInProcess(starDefault, [5]), 4);
+  assert.equal(liveWorkers(), 0);
+});
+
+Deno.test("the worker still checks the source: a same-named function met first through a namespace is refused", async () => {
+  // `Direct` is searched before `NsRe` and declares its own `shadowed`: the search picks
+  // it, and the worker, comparing sources, refuses to run it in place of this one.
+  assert.deepEqual(foundAs(NsRe.origin.shadowed), {
+    module: "reexport_direct.ts",
+    export: "shadowed",
+  });
+  const p = new Process({ target: NsRe.origin.shadowed, args: [1] });
+  await p.start();
+  const error = await p.join().then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof TaskNotFound, `expected TaskNotFound, got ${error}`);
+  assert.match(error.message, /source differs/);
+  assert.match(error.message, /'shadowed'/);
   assert.equal(liveWorkers(), 0);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Pool, Process, transfer } from "../mod.ts";
-import { liveWorkers } from "../lib/backend/web_worker.ts";
+import { assertNoLiveWorkers } from "../lib/testing.ts";
 import { bounce, incrementBytes, incrementBytesMoved } from "./fixtures/buffer_tasks.ts";
 
 Deno.test("transfer() moves an argument's buffer into the worker and back", async () => {
@@ -13,7 +13,7 @@ Deno.test("transfer() moves an argument's buffer into the worker and back", asyn
     assert.equal(back[0], 42);
     assert.equal(back[back.length - 1], 42);
   }
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("without transfer() buffers are copied and the caller keeps its own", async () => {

@@ -71,3 +71,30 @@ Deno.test("lib/worker/ imports nothing but itself and lib/protocol.ts", () => {
 Deno.test("lib/protocol.ts, shared with the worker side, imports nothing", () => {
   assert.deepEqual(specifiers(Deno.readTextFileSync(new URL(PROTOCOL))), []);
 });
+
+Deno.test("the subprocess child imports only the worker side, the protocol and frames", () => {
+  const child = new URL("../lib/backend/subprocess_child.ts", import.meta.url);
+  const frames = new URL("../lib/backend/_frames.ts", import.meta.url).href;
+  const offending = specifiers(Deno.readTextFileSync(child)).filter((specifier) => {
+    if (specifier.startsWith("node:")) return false;
+    const target = new URL(specifier, child).href;
+    return target !== PROTOCOL && target !== frames && !target.startsWith(WORKER_DIR.href);
+  });
+  assert.deepEqual(offending, []);
+  assert.deepEqual(specifiers(Deno.readTextFileSync(new URL(frames))), []);
+});
+
+Deno.test("nothing under lib/ outside lib/cli/ imports lib/cli/", () => {
+  const lib = new URL("../lib/", import.meta.url);
+  const cli = new URL("../lib/cli/", import.meta.url).href;
+  const offending: string[] = [];
+  for (const file of moduleFiles(lib)) {
+    if (file.href.startsWith(cli)) continue;
+    for (const specifier of specifiers(Deno.readTextFileSync(file))) {
+      if (new URL(specifier, file).href.startsWith(cli)) {
+        offending.push(`${file.href.slice(lib.href.length)} imports "${specifier}"`);
+      }
+    }
+  }
+  assert.deepEqual(offending, []);
+});

@@ -15,6 +15,19 @@ export const FRAME_STDOUT = 1;
 export const FRAME_STDERR = 2;
 
 const HEADER = 5;
+/**
+ * The largest payload a frame may announce. Only the library's runtime writes frames,
+ * but a length read from a broken stream must not make this side wait for gigabytes.
+ */
+export const MAX_FRAME = 1024 * 1024 * 1024;
+
+/** A frame announced more than `MAX_FRAME` bytes: the stream cannot be trusted. */
+export class FrameTooLarge extends Error {
+  constructor(length: number) {
+    super(`sent a frame of ${length} bytes, more than the ${MAX_FRAME} a frame may hold`);
+    this.name = "FrameTooLarge";
+  }
+}
 
 /** Builds one frame. */
 export function encodeFrame(kind: number, payload: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -31,12 +44,17 @@ export class FrameDecoder {
   #start = 0;
   #end = 0;
 
-  /** Adds `chunk` and calls `frame` for every frame now complete, in order. */
+  /**
+   * Adds `chunk` and calls `frame` for every frame now complete, in order.
+   *
+   * @throws {FrameTooLarge} A frame announced more than `MAX_FRAME` bytes.
+   */
   push(chunk: Uint8Array, frame: (kind: number, payload: Uint8Array) => void): void {
     this.#append(chunk);
     while (this.#end - this.#start >= HEADER) {
       const view = new DataView(this.#buffer.buffer, this.#start, HEADER);
       const length = view.getUint32(0, true);
+      if (length > MAX_FRAME) throw new FrameTooLarge(length);
       if (this.#end - this.#start < HEADER + length) break;
       const kind = this.#buffer[this.#start + 4]!;
       const from = this.#start + HEADER;

@@ -11,11 +11,15 @@
  *   its own, or minus the signal number (-9 for SIGKILL), as Python reports. A V8
  *   heap-limit breach (`maxHeapMB`, passed as `--max-old-space-size`) ends the child
  *   with SIGTRAP and "out of memory" on stderr: reported as "ran out of memory".
- * - Permissions are Deno's own `--allow-*` flags: no unstable option needed. A
- *   sandboxed child cannot `import()` a task module (a dynamic import checks read
- *   access to every file of its graph), so, as a sandboxed Web Worker does, it starts
- *   from a generated `data:` module that statically imports the runtime and every task
- *   module known; a module first seen later restarts the child once it is idle.
+ * - Permissions are Deno's own `--allow-*` flags: no unstable option needed. As a
+ *   sandboxed Web Worker does, a sandboxed child starts from a generated `data:` module
+ *   that imports only the library's own modules (what a start-up graph imports is read
+ *   unchecked), loads task modules by the runtime's computed `import()`, which Deno
+ *   checks, and may read exactly the code files of their static graphs
+ *   (`sandbox_graph.ts`); a module first seen later restarts the child once it is idle,
+ *   with that module's files added. Every child gets the program's configuration
+ *   (`--config`, so its import map resolves the task modules' bare specifiers): a child
+ *   started from `data:` would discover none.
  * - Nothing is shared: the cancel bitmap and busy flag stay on the parent's side (the
  *   child keeps its own bitmap, set by `CANCEL`); communication objects (`Queue`,
  *   `Lock`, ...) cannot be sent; `transfer()` degrades to a copy.
@@ -23,15 +27,13 @@
  *
  * @module
  */
-import { deserialize, serialize } from "node:v8";
+import { serialize } from "node:v8";
 import { checkEscalation, type Permissions, validatePermissions } from "../permissions.ts";
 import {
   CANCELLED,
-  CRASHED,
   DEFINE,
   DONE,
   DONE_MANY,
-  EXITING,
   FAILED,
   type FromWorker,
   INIT,
@@ -39,20 +41,17 @@ import {
   RUN,
   RUN_MANY,
   type ToWorker,
-  type WireError,
 } from "../protocol.ts";
-import type { WorkerChannel, WorkerEnd, WorkerListener } from "./web_worker.ts";
-import { encodeFrame, FRAME_MESSAGE, FRAME_STDERR, FRAME_STDOUT, FrameDecoder } from "./_frames.ts";
+import { configFlags, denoWords } from "../deno_cmdline.ts";
+import type { Endpoint, WorkerEnd, WorkerListener } from "./endpoint.ts";
+import { codeFiles, type CodeGraph } from "./sandbox_graph.ts";
+import { checkSocketAccess, type Child, socketFlags, spawnChild } from "./subprocess_spawn.ts";
 
 const ENTRY = new URL("./subprocess_child.ts", import.meta.url).href;
 /** Loaded lazily by the runtime; a sandboxed child cannot import it later. */
 const KINDS = new URL("../worker/ipc/kinds.ts", import.meta.url).href;
 /** Milliseconds a child may take to exit after SIGTERM before it gets SIGKILL. */
 const KILL_AFTER_MS = 2000;
-/** Milliseconds to wait for a dead child's pipes to drain (a grandchild may hold them). */
-const DRAIN_MS = 500;
-/** Bytes of a child's stderr kept to tell why it died. */
-const STDERR_TAIL = 4096;
 
 /** How a subprocess is started. */
 export interface SubprocessOptions {
@@ -65,13 +64,9 @@ export interface SubprocessOptions {
 }
 
 /** A started subprocess, as its owner speaks to it. */
-export interface SubprocessChannel extends WorkerChannel {
-  /** Sends SIGKILL now. Safe to call twice. */
-  kill(): void;
-  /** Closes the child's stdin: it exits with code 0 once it has read what was sent. */
+export interface SubprocessChannel extends Endpoint {
+  /** Ends the child's channel: it exits with code 0 once it has read what was sent. */
   close(): void;
-  /** The OS pid of the child now running, or null before it started. */
-  readonly pid: number | null;
   /** Settles once the channel was stopped and its last child exited: its exit code. */
   readonly exited: Promise<number>;
 }
@@ -119,18 +114,8 @@ export function startSubprocess(
         `run it with --allow-run, or use the "worker" backend`,
     );
   }
+  checkSocketAccess();
   return new Channel(name, listener, permissions, heap, options.modules ?? []);
-}
-
-/** A child that is running, or was. */
-interface Child {
-  readonly process: Deno.ChildProcess;
-  readonly stdin: WritableStreamDefaultWriter<Uint8Array>;
-  /** Settles with the exit code (or minus the signal) once the child exited and drained. */
-  readonly done: Promise<WorkerEnd>;
-  /** Set when it was told to stop; then its end is not reported. */
-  stopped: boolean;
-  killTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 type Held = readonly [ToWorker, Uint8Array];
@@ -140,6 +125,11 @@ class Channel implements SubprocessChannel {
   readonly #listener: WorkerListener;
   readonly #flags: readonly string[];
   readonly #sandboxed: boolean;
+  /** The sandbox must learn its task modules' code files (it may not read them all). */
+  readonly #needsFiles: boolean;
+  /** The code files of each module in `#modules` whose graph is known. */
+  readonly #files = new Map<string, CodeGraph>();
+  #learning = false;
   readonly #heap: number | null;
   readonly #modules: Set<string>;
   /** `INIT` and every `DEFINE`, sent again to a restarted child. */
@@ -166,6 +156,8 @@ class Channel implements SubprocessChannel {
     this.#listener = listener;
     this.#sandboxed = permissions !== "inherit";
     this.#flags = permissionFlags(permissions);
+    this.#needsFiles = permissions === "none" ||
+      (permissions !== "inherit" && permissions.read !== true);
     this.#heap = heap;
     this.#modules = new Set(modules);
     this.#exited = new Promise((resolve) => (this.#settleExited = resolve));
@@ -175,6 +167,8 @@ class Channel implements SubprocessChannel {
 
   /** Runs travel together (`RUN_MANY`): a frame and a write each is what a child costs. */
   readonly batches = true;
+  /** A child shares no memory with this program. */
+  readonly sharesMemory = false;
 
   get alive(): boolean {
     return this.#alive;
@@ -225,7 +219,7 @@ class Channel implements SubprocessChannel {
     const child = this.#child;
     if (child !== null) {
       child.stopped = true;
-      child.stdin.close().catch(() => {});
+      child.end();
     }
     this.#settleWhenGone();
   }
@@ -252,9 +246,7 @@ class Channel implements SubprocessChannel {
       const data = message[1];
       bytes = encode([INIT, { ...data, self: { ...data.self, pid: child.process.pid } }]);
     }
-    child.stdin.write(encodeFrame(FRAME_MESSAGE, bytes)).catch(() => {
-      // The child is gone: its end is reported when its status arrives.
-    });
+    child.send(bytes);
     if (message[0] === RUN) this.#running++;
     else if (message[0] === RUN_MANY) this.#running += message[1].length;
   }
@@ -264,8 +256,27 @@ class Channel implements SubprocessChannel {
     if (this.#child !== null && this.#running === 0) this.#launch();
   }
 
+  /** Whether every module's files are known; if not, learns them and launches then. */
+  #graphsKnown(): boolean {
+    if (!this.#needsFiles) return true;
+    const unknown = [...this.#modules].filter((module) => !this.#files.has(module));
+    if (unknown.length === 0) return true;
+    if (this.#learning) return false;
+    this.#learning = true;
+    const learnt = unknown.map((module) =>
+      codeFiles(module).then((files) => void this.#files.set(module, files))
+    );
+    Promise.all(learnt).then(() => {
+      this.#learning = false;
+      // A busy child finishes first: its answers relaunch it.
+      if (this.#child === null || this.#running === 0) this.#launch();
+    });
+    return false;
+  }
+
   #launch(): void {
     if (!this.#alive || this.#held === null) return;
+    if (!this.#graphsKnown()) return;
     const previous = this.#child;
     if (previous !== null) signalChild(previous, "SIGTERM");
     const held = this.#held;
@@ -273,8 +284,13 @@ class Channel implements SubprocessChannel {
     this.#running = 0;
     let child: Child;
     try {
-      child = spawn(this.#args(), (message) => {
-        if (this.#child === child) this.#received(message);
+      child = spawnWithDeathSignal((path) => this.#args(path), {
+        message: (message) => {
+          if (this.#child === child) this.#received(message);
+        },
+        violation: (reason) => {
+          if (this.#child === child) this.#broke(reason);
+        },
       });
     } catch (error) {
       this.#alive = false;
@@ -313,11 +329,33 @@ class Channel implements SubprocessChannel {
     for (const [message, bytes] of held) this.#send(message, bytes);
   }
 
-  #args(): string[] {
-    const args = ["run", "--quiet", "--no-check", "--no-prompt", ...this.#flags];
+  #args(socket: string): string[] {
+    const extra = socketFlags(socket);
+    if (this.#needsFiles) {
+      const files = new Set<string>();
+      const hosts = new Set<string>();
+      for (const module of this.#modules) {
+        const graph = this.#files.get(module);
+        for (const file of graph?.files ?? []) files.add(file);
+        for (const host of graph?.hosts ?? []) hosts.add(host);
+      }
+      if (files.size > 0) extra.push(`--allow-read=${[...files].join(",")}`);
+      if (hosts.size > 0) extra.push(`--allow-import=${[...hosts].join(",")}`);
+    }
+    const args = ["run", "--quiet", "--no-check", "--no-prompt", ...configFlags()];
+    args.push(...withExtra(this.#flags, extra));
     if (this.#heap !== null) args.push(`--v8-flags=--max-old-space-size=${this.#heap}`);
-    args.push(this.#sandboxed ? bootstrap(this.#modules) : ENTRY, this.#name);
+    args.push(this.#sandboxed ? bootstrap() : ENTRY, this.#name);
     return args;
+  }
+
+  /** The child broke the protocol and was killed: its owner hears it as its end. */
+  #broke(reason: string): void {
+    if (!this.#alive) return;
+    this.#alive = false;
+    this.#held = null;
+    this.#settleWhenGone();
+    this.#listener.ended({ exitCode: null, error: null, reason: `broke the protocol: ${reason}` });
   }
 
   #received(message: FromWorker): void {
@@ -376,6 +414,48 @@ function refuseShared(items: readonly unknown[], spread: boolean): void {
   }
 }
 
+/** Starts a child, under `setpriv --pdeathsig KILL` where it can (see below). */
+function spawnWithDeathSignal(
+  args: (socket: string) => string[],
+  events: Parameters<typeof spawnChild>[2],
+): Child {
+  // setpriv sets the death signal and then execs deno: same pid, same exit status.
+  return canSetDeathSignal()
+    ? spawnChild(
+      SETPRIV,
+      (socket) => ["--pdeathsig", "KILL", "--", Deno.execPath(), ...args(socket)],
+      events,
+    )
+    : spawnChild(Deno.execPath(), args, events);
+}
+
+/**
+ * `flags` plus `extra` (what the child needs to reach its socket, the code files a
+ * sandbox may read), unless they grant it already. A list is extended rather than
+ * overridden: a second `--allow-read=` would replace the first.
+ */
+function withExtra(flags: readonly string[], extra: readonly string[]): string[] {
+  if (flags.includes("--allow-all")) return [...flags];
+  const needed = new Map<string, string>();
+  for (const flag of extra) {
+    const at = flag.indexOf("=");
+    const name = flag.slice(0, at);
+    const before = needed.get(name);
+    needed.set(name, before === undefined ? flag : `${before},${flag.slice(at + 1)}`);
+  }
+  const out: string[] = [];
+  for (const flag of flags) {
+    const at = flag.indexOf("=");
+    const name = at < 0 ? flag : flag.slice(0, at);
+    const add = needed.get(name);
+    needed.delete(name);
+    if (add === undefined || at < 0) out.push(flag);
+    else out.push(`${flag},${add.slice(add.indexOf("=") + 1)}`);
+  }
+  for (const flag of needed.values()) out.push(flag);
+  return out;
+}
+
 function signalChild(child: Child, signal: Deno.Signal): void {
   child.stopped = true;
   try {
@@ -416,124 +496,9 @@ function canSetDeathSignal(): boolean {
   return deathSignal;
 }
 
-/** Starts one child and reads its pipes until it is gone. */
-function spawn(args: string[], onMessage: (message: FromWorker) => void): Child {
-  // setpriv sets the death signal and then execs deno: same pid, same exit status.
-  const [command, commandArgs] = canSetDeathSignal()
-    ? [SETPRIV, ["--pdeathsig", "KILL", "--", Deno.execPath(), ...args]]
-    : [Deno.execPath(), args];
-  const process = new Deno.Command(command, {
-    args: commandArgs,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let crash: WireError | null = null;
-  const tail = { text: "" };
-  const stdoutDone = readFrames(process.stdout, (kind, payload) => {
-    if (kind === FRAME_STDOUT) writeAll(Deno.stdout, payload);
-    else if (kind === FRAME_STDERR) writeAll(Deno.stderr, payload);
-    else {
-      const message = deserialize(payload) as FromWorker;
-      if (message[0] === CRASHED) crash = message[1];
-      else if (message[0] !== EXITING) onMessage(message);
-    }
-  });
-  const stderrDone = forwardLines(process.stderr, tail);
-  const child: Child = {
-    process,
-    stdin: process.stdin.getWriter(),
-    stopped: false,
-    killTimer: undefined,
-    done: process.status.then(async (status) => {
-      clearTimeout(child.killTimer);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)));
-      await Promise.race([Promise.all([stdoutDone, stderrDone]), late]);
-      clearTimeout(timer);
-      child.stdin.close().catch(() => {});
-      return describeEnd(status, crash, tail.text);
-    }),
-  };
-  return child;
-}
-
-async function readFrames(
-  stream: ReadableStream<Uint8Array>,
-  frame: (kind: number, payload: Uint8Array) => void,
-): Promise<void> {
-  const decoder = new FrameDecoder();
-  try {
-    for await (const chunk of stream) decoder.push(chunk, frame);
-  } catch {
-    // The pipe broke: the status tells the rest.
-  }
-}
-
-/** Writes a child's stderr to ours line by line, keeping its tail. */
-async function forwardLines(stream: ReadableStream<Uint8Array>, tail: { text: string }) {
-  const decoder = new TextDecoder();
-  let partial = "";
-  try {
-    for await (const chunk of stream) {
-      const text = partial + decoder.decode(chunk, { stream: true });
-      const cut = text.lastIndexOf("\n") + 1;
-      if (cut > 0) writeAll(Deno.stderr, new TextEncoder().encode(text.slice(0, cut)));
-      partial = text.slice(cut);
-      tail.text = (tail.text + text.slice(0, cut)).slice(-STDERR_TAIL);
-    }
-  } catch {
-    // The pipe broke.
-  }
-  if (partial !== "") {
-    writeAll(Deno.stderr, new TextEncoder().encode(partial + "\n"));
-    tail.text = (tail.text + partial).slice(-STDERR_TAIL);
-  }
-}
-
-function writeAll(target: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
-  try {
-    for (let at = 0; at < bytes.byteLength;) at += target.writeSync(bytes.subarray(at));
-  } catch {
-    // Our own output is closed: nothing to do.
-  }
-}
-
-const SIGNALS: Readonly<Record<string, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};
-
-function describeEnd(status: Deno.CommandStatus, crash: WireError | null, tail: string): WorkerEnd {
-  const outOfMemory = /out of memory/i.test(tail);
-  if (status.signal !== null) {
-    const number = SIGNALS[status.signal] ?? status.code - 128;
-    if (outOfMemory) return { exitCode: -number, error: null, reason: "ran out of memory" };
-    return { exitCode: -number, error: null, reason: `was killed by ${status.signal}` };
-  }
-  if (outOfMemory) return { exitCode: status.code, error: null, reason: "ran out of memory" };
-  if (crash !== null) {
-    return { exitCode: status.code, error: crash, reason: `crashed: ${crash.message}` };
-  }
-  return { exitCode: status.code, error: null, reason: `exited with code ${status.code}` };
-}
-
-/** The generated module a sandboxed child starts from: static imports only. */
-function bootstrap(modules: Iterable<string>): string {
-  const lines = [ENTRY, KINDS, ...modules].map((url) => `import ${JSON.stringify(url)};`);
+/** The generated module a sandboxed child starts from: the library's own modules only. */
+function bootstrap(): string {
+  const lines = [ENTRY, KINDS].map((url) => `import ${JSON.stringify(url)};`);
   return `data:text/javascript,${encodeURIComponent(lines.join("\n"))}`;
 }
 
@@ -578,16 +543,7 @@ function inheritedFlags(): readonly string[] {
     else partial.push(name);
   }
   if (partial.length === 0) return ["--allow-all"];
-  const cmdline = "/proc/self/cmdline";
-  if (Deno.permissions.querySync({ name: "read", path: cmdline }).state !== "granted") return flags;
-  let words: string[];
-  try {
-    words = Deno.readTextFileSync(cmdline).split("\0");
-  } catch {
-    return flags;
-  }
-  const denoWords = words.slice(0, Math.max(1, words.length - Deno.args.length));
-  for (const word of denoWords) {
+  for (const word of denoWords() ?? []) {
     const match = /^--allow-([a-z]+)=(.+)$/.exec(word);
     if (match !== null && partial.includes(match[1]!)) flags.push(word);
   }

@@ -1,19 +1,20 @@
 /**
  * The module a subprocess-backend child starts from (directly, or imported by a
  * generated bootstrap module in a sandbox). It runs the same worker runtime as a Web
- * Worker, speaking the same protocol over its pipes: messages arrive on stdin and leave
- * on stdout as frames (`_frames.ts`) of `node:v8`-serialized values.
+ * Worker, speaking the same protocol over its private Unix socket (see
+ * `subprocess_spawn.ts`): frames (`_frames.ts`) of `node:v8`-serialized values.
  *
- * Since stdout carries the protocol, console output is framed too: `console.log`,
- * `info`, `debug`, `dir` and `table` become stdout frames and `console.error`, `warn`
- * and `trace` stderr frames, which the parent writes to its own stdout and stderr.
- * `Deno.stdout` is pointed at stderr, so direct writes cannot corrupt the protocol.
+ * Before any task module runs, it reads the token the parent wrote to stdin (stdin is
+ * then at its end: a task reading it gets nothing), and starts connecting to the socket
+ * whose path is its last argument. Task code never sees the token or the connection.
+ * fd 1 and fd 2 stay the task's: the parent forwards what it writes there. Console
+ * output travels as frames on the socket, so it keeps its place before the answer that
+ * follows it.
  *
- * The child ends itself when its stdin closes (the parent closed the pool, or the
- * parent died: the kernel closes the pipe) and when its parent process changes (a
- * parent killed while the pipe is held open elsewhere), so no child outlives its
- * parent. There is no shared memory with the parent: a local cancel bitmap, set by
- * `CANCEL` messages, serves `cancelled()` and the runtime's checks between items.
+ * The child ends itself when the socket closes (the parent closed the pool, or died)
+ * and when its parent process changes, so no child outlives its parent. There is no
+ * shared memory with the parent: a local cancel bitmap, set by `CANCEL` messages,
+ * serves `cancelled()` and the runtime's checks between items.
  *
  * @module
  */
@@ -37,14 +38,58 @@ import { encodeFrame, FRAME_MESSAGE, FRAME_STDERR, FRAME_STDOUT, FrameDecoder } 
 
 /** How often the child checks that its parent is still the one that started it, in ms. */
 const PARENT_POLL_MS = 500;
+/** Length of the parent's token, in bytes (hex characters). */
+const TOKEN_LENGTH = 64;
 
-const stdout = Deno.stdout;
 const encoder = new TextEncoder();
+const exitProcess = Deno.exit;
+const connect = Deno.connect;
 
+/** Reads the parent's token from stdin, synchronously: no task module has run yet. */
+function readToken(): Uint8Array {
+  const token = new Uint8Array(TOKEN_LENGTH);
+  let filled = 0;
+  while (filled < TOKEN_LENGTH) {
+    const n = Deno.stdin.readSync(token.subarray(filled));
+    if (n === null || n === 0) exitProcess(0);
+    filled += n!;
+  }
+  return token;
+}
+
+const token = readToken();
+const socket = Deno.args[Deno.args.length - 1]!;
+let conn: Deno.UnixConn | null = null;
+/** Frames waiting for the connection, then for the write before them to finish. */
+let pending: Uint8Array[] = [];
+let writing = false;
+
+/**
+ * Sends one frame. Writes go one after another (a partial write finishes before the
+ * next starts); a write on an idle socket is attempted at once, so the answers a
+ * farewell flushes are on their way before the process exits.
+ */
 function write(kind: number, payload: Uint8Array): void {
-  const frame = encodeFrame(kind, payload);
-  // Synchronous: frames never interleave, and output precedes the answer that follows.
-  for (let at = 0; at < frame.byteLength;) at += stdout.writeSync(frame.subarray(at));
+  pending[pending.length] = encodeFrame(kind, payload);
+  if (!writing && conn !== null) void drain(conn);
+}
+
+async function drain(to: Deno.UnixConn): Promise<void> {
+  writing = true;
+  try {
+    while (pending.length > 0) {
+      const frames = pending;
+      pending = [];
+      for (let i = 0; i < frames.length; i++) {
+        const frame = frames[i]!;
+        for (let at = 0; at < frame.byteLength;) at += await to.write(frame.subarray(at));
+      }
+    }
+  } catch {
+    exitProcess(0); // The parent is gone.
+  } finally {
+    writing = false;
+  }
 }
 
 const post = (message: FromWorker): void => write(FRAME_MESSAGE, serialize(message));
@@ -65,14 +110,15 @@ function redirect(kind: number, names: readonly string[]): void {
 }
 redirect(FRAME_STDOUT, ["log", "info", "debug", "dir", "dirxml", "table"]);
 redirect(FRAME_STDERR, ["error", "warn", "trace"]);
-Object.defineProperty(Deno, "stdout", { value: Deno.stderr, configurable: true });
 
 // However the child ends, the answers it holds leave first: none is lost or blamed.
-const exitProcess = Deno.exit;
-(Deno as { exit: (code?: number) => never }).exit = (code?: number): never => {
-  runtime.flush();
-  return exitProcess(code);
-};
+Object.defineProperty(Deno, "exit", {
+  value: (code?: number): never => {
+    runtime.flush();
+    return exitProcess(code);
+  },
+  writable: false,
+});
 
 // An error nothing caught ends the child, as it ends a worker: say why first.
 function crash(event: Event, thrown: unknown): void {
@@ -134,7 +180,15 @@ const onFrame = (kind: number, payload: Uint8Array): void => {
 };
 // Not a top-level await: a bootstrap module importing this one evaluates its task modules.
 (async () => {
-  for await (const chunk of Deno.stdin.readable) decoder.push(chunk, onFrame);
-  // The parent closed the pipe, or is gone.
+  try {
+    const opened = await connect({ transport: "unix", path: socket });
+    await opened.write(token);
+    conn = opened;
+    if (pending.length > 0) void drain(opened);
+    for await (const chunk of opened.readable) decoder.push(chunk, onFrame);
+  } catch {
+    // The parent is gone, or sent what no frame can be.
+  }
+  // The parent closed the channel, or is gone.
   Deno.exit(0);
 })();

@@ -2,23 +2,26 @@
  * The Web Worker backend: starts a worker on the runtime's entry module and reports
  * everything that comes out of it, including every way it can end, to one listener.
  *
- * A sandboxed worker (any `permissions` but `"inherit"`) cannot import the task module
- * itself: inside it, a dynamic `import()` of a local file needs read permission. A
- * static import does not (it is checked against the parent's permissions), and a
- * module already loaded is not checked again. So a sandboxed worker starts from a
- * small generated `data:` module that statically imports the runtime's entry and every
- * task module it was asked to run; the runtime's own `import()` then finds them
- * loaded. The task modules are learnt from the messages posted to the worker (the
- * initializer in `INIT`, each function in `DEFINE`): the worker is started one
- * microtask after `startWebWorker` returns, so what is posted at once (a `Process`
- * posts its target right away) is imported from the start. A module first seen later
- * (a pool's next function) restarts the worker once it is idle: the new one imports
- * that module too, receives `INIT` and every `DEFINE` again (its initializer runs
- * again), then the messages held meanwhile. The owner sees one worker throughout.
+ * A sandboxed worker (any `permissions` but `"inherit"`) starts from a small generated
+ * `data:` module that imports only the library's own modules: first the process-state
+ * lock (`sandbox_lock.ts`), then the runtime's entry. A worker's start-up graph is
+ * loaded with the parent's permissions, so no task module may be part of it (a literal
+ * `import()` of any file would be read unchecked). The runtime loads task modules by a
+ * computed `import()`, which Deno checks against the sandbox, file by file; the
+ * sandbox's read list therefore gets the code files of each task module's static graph
+ * (`sandbox_graph.ts`), and nothing else. A worker's permissions are fixed when it
+ * starts, so the task modules are learnt first, from the messages posted to the worker
+ * (the initializer in `INIT`, each function in `DEFINE`): the worker starts once their
+ * graphs are known, after what is posted at once (a `Process` posts its target right
+ * away). A module first seen later (a pool's next function) restarts the worker once it
+ * is idle, with that module's files added: the new one receives `INIT` and every
+ * `DEFINE` again (its initializer runs again), then the messages held meanwhile. The
+ * owner sees one worker throughout.
  *
  * @module
  */
 import { prepareSandbox } from "../permissions.ts";
+import { checkGraphAccess, codeFiles, type CodeGraph } from "./sandbox_graph.ts";
 import type { Permissions } from "../permissions.ts";
 import {
   CANCELLED,
@@ -35,38 +38,15 @@ import {
   type ToWorker,
   type WireError,
 } from "../protocol.ts";
+import { isViolation, readFromWorker } from "../protocol_check.ts";
+import type { Endpoint, WorkerEnd, WorkerListener } from "./endpoint.ts";
 
 const ENTRY = new URL("../worker/entry.ts", import.meta.url).href;
 const KINDS = new URL("../worker/ipc/kinds.ts", import.meta.url).href;
+const LOCK = new URL("../worker/sandbox_lock.ts", import.meta.url).href;
 
-/** Why a worker is gone. */
-export interface WorkerEnd {
-  /** The code it passed to `Deno.exit()` (0 for `self.close()`), or null for an error. */
-  readonly exitCode: number | null;
-  /** The uncaught error that ended it, when one did. */
-  readonly error: WireError | null;
-  /** A sentence for messages: "exited with code 3", "crashed: Uncaught Error: boom". */
-  readonly reason: string;
-}
-
-/** What the owner of a worker hears from it. */
-export interface WorkerListener {
-  message(message: FromWorker): void;
-  /** Called once, when the worker ended on its own (never after `terminate()`). */
-  ended(end: WorkerEnd): void;
-}
-
-/** A started worker, as its owner speaks to it. */
-export interface WorkerChannel {
-  /** Sends a message; throws a `DataCloneError` when a value cannot be cloned. */
-  post(message: ToWorker, transfer?: Transferable[]): void;
-  /** Stops the worker now. Safe to call twice. */
-  terminate(): void;
-  /** False once the worker ended or was terminated. */
-  readonly alive: boolean;
-  /** True when the channel takes `RUN_MANY` (several runs in one message). */
-  readonly batches?: boolean;
-}
+/** A worker as its owner sees it: it shares memory, has no pid, is gone when stopped. */
+const WORKER_TRAITS = { batches: true, sharesMemory: true, pid: null, exited: null } as const;
 
 /** Number of workers started by this program and not yet ended: tests count them. */
 let live = 0;
@@ -86,16 +66,20 @@ export function liveWorkers(): number {
  *   owner that knows them saves a restart; the rest are learnt from the messages).
  * @throws {TypeError} `permissions` is not valid.
  * @throws {Deno.errors.NotSupported} A sandbox without `--unstable-worker-options`.
- * @throws {Deno.errors.NotCapable} A sandbox asking for more than the program has.
+ * @throws {Deno.errors.NotCapable} A sandbox asking for more than the program has, or
+ *   one that must learn its task modules' files while the program may not run `deno`.
  */
 export function startWebWorker(
   name: string,
   listener: WorkerListener,
   permissions: Permissions = "inherit",
   modules: Iterable<string> = [],
-): WorkerChannel {
+): Endpoint {
   const sandbox = prepareSandbox(permissions);
-  if (sandbox !== null) return new SandboxChannel(name, listener, sandbox, modules);
+  if (sandbox !== null) {
+    if (!readsAll(sandbox)) checkGraphAccess("start a sandboxed worker");
+    return new SandboxChannel(name, listener, sandbox, modules);
+  }
   let alive = true;
   const worker = launch(ENTRY, name, null, {
     message: (message) => {
@@ -112,75 +96,161 @@ export function startWebWorker(
     if (!alive) return;
     alive = false;
     live--;
-    worker.terminate();
+    stopLaunched(worker);
   };
   return {
     post(message, transfer) {
       if (alive) send(worker, message, transfer);
     },
     terminate: stop,
+    kill: stop,
+    close: stop,
     get alive() {
       return alive;
     },
-    batches: true,
+    ...WORKER_TRAITS,
   };
 }
 
 /**
- * Posts to a worker, with a transfer list only when there is something to move: the
- * first post given one, even empty, loads Deno's transfer code (about 1.5 ms).
+ * A running worker and its private port: the only channel its runtime speaks on. What
+ * arrives on the worker's own channel (`self.postMessage` inside it) is task code's and
+ * is ignored.
  */
-function send(worker: Worker, message: ToWorker, transfer: Transferable[] | undefined): void {
-  if (transfer !== undefined && transfer.length > 0) worker.postMessage(message, transfer);
-  else worker.postMessage(message);
+interface Launched {
+  readonly worker: Worker;
+  readonly port: MessagePort;
 }
 
-/** Creates a worker on `url` and routes what comes out of it to `events`. */
+/**
+ * Posts to a worker's port, with a transfer list only when there is something to move:
+ * the first post given one, even empty, loads Deno's transfer code (about 1.5 ms).
+ */
+function send(to: Launched, message: ToWorker, transfer: Transferable[] | undefined): void {
+  if (transfer !== undefined && transfer.length > 0) to.port.postMessage(message, transfer);
+  else to.port.postMessage(message);
+}
+
+/** Stops a launched worker and closes its port (an open port keeps the program alive). */
+function stopLaunched(launched: Launched): void {
+  launched.worker.terminate();
+  launched.port.close();
+}
+
+/** Creates a worker on `url`, hands it its port, and routes what it says to `events`. */
 function launch(
   url: string,
   name: string,
   permissions: Deno.PermissionOptions | null,
   events: WorkerListener,
-): Worker {
+): Launched {
   // No `deno` option at all unless sandboxed: even `deno: {}` may need the unstable flag.
   const worker = permissions === null
     ? new Worker(url, { type: "module", name })
     : new Worker(url, { type: "module", name, deno: { permissions } });
-  worker.onmessage = (event: MessageEvent<FromWorker>) => {
-    const message = event.data;
-    if (message[0] === EXITING) {
-      events.ended({ exitCode: message[1], error: null, reason: `exited with code ${message[1]}` });
+  const { port1, port2 } = new MessageChannel();
+  worker.postMessage(null, [port2]);
+  let over = false;
+  const end = (how: WorkerEnd): void => {
+    if (over) return;
+    over = true;
+    port1.close();
+    events.ended(how);
+  };
+  port1.onmessage = (event: MessageEvent<unknown>) => {
+    if (over) return;
+    const message = readFromWorker(event.data);
+    if (isViolation(message)) {
+      worker.terminate();
+      end({ exitCode: null, error: null, reason: `broke the protocol: ${message.violation}` });
+    } else if (message[0] === EXITING) {
+      end({ exitCode: message[1], error: null, reason: `exited with code ${message[1]}` });
     } else if (message[0] === CRASHED) {
-      events.ended({ exitCode: null, error: message[1], reason: `crashed: ${message[1].message}` });
+      end({ exitCode: null, error: message[1], reason: `crashed: ${message[1].message}` });
     } else {
       events.message(message);
     }
   };
+  port1.onmessageerror = () => {
+    worker.terminate();
+    end({
+      exitCode: null,
+      error: null,
+      reason: "broke the protocol: sent a message that could not be deserialized",
+    });
+  };
+  // Task code's own posts: not the protocol, and never acted on.
+  worker.onmessage = null;
   worker.onerror = (event: ErrorEvent) => {
     // Without this the error would end the main program too.
     event.preventDefault();
-    events.ended({
+    end({
       exitCode: null,
       error: { tag: "TaskError", name: "Error", message: event.message, isError: true },
       reason: `crashed: ${event.message}`,
     });
   };
-  worker.onmessageerror = () => {
-    events.ended({
-      exitCode: null,
-      error: null,
-      reason: "sent a message that could not be deserialized",
-    });
-  };
-  return worker;
+  return { worker, port: port1 };
 }
 
-/** The generated module a sandboxed worker starts from: static imports only. */
-function bootstrap(modules: Iterable<string>): string {
+/**
+ * The generated module a sandboxed worker starts from: the library's own modules only,
+ * the lock first, so that it runs before anything else.
+ */
+function bootstrap(): string {
   // The kinds of communication objects load lazily in other workers; a sandboxed one
   // cannot import them later, so it loads them up front.
-  const lines = [ENTRY, KINDS, ...modules].map((url) => `import ${JSON.stringify(url)};`);
+  const lines = [LOCK, ENTRY, KINDS].map((url) => `import ${JSON.stringify(url)};`);
   return `data:text/javascript,${encodeURIComponent(lines.join("\n"))}`;
+}
+
+/** Whether a sandbox may read every file: then it needs no graph. */
+function readsAll(permissions: Deno.PermissionOptions): boolean {
+  return typeof permissions === "object" && permissions.read === true;
+}
+
+/**
+ * `permissions` with `files` added to its read list and `hosts` to its import list, those
+ * this program may read and import itself (a worker cannot be given more than its parent
+ * has; the others stay out of reach). A task may then import any module of those hosts.
+ */
+function withReads(
+  permissions: Deno.PermissionOptions,
+  files: Iterable<string>,
+  hosts: Iterable<string>,
+): Deno.PermissionOptions {
+  if (readsAll(permissions)) return permissions;
+  const base: Deno.PermissionOptionsObject = permissions === "none"
+    ? {
+      read: false,
+      write: false,
+      net: false,
+      env: false,
+      run: false,
+      ffi: false,
+      sys: false,
+      import: false,
+    }
+    : { ...(permissions as Deno.PermissionOptionsObject) };
+  const read = Array.isArray(base.read) ? [...base.read] : [];
+  for (const file of files) {
+    if (Deno.permissions.querySync({ name: "read", path: file }).state === "granted") {
+      read.push(file);
+    }
+  }
+  const imports = Array.isArray(base.import) ? [...base.import] : [];
+  if (base.import !== true) {
+    for (const host of hosts) {
+      if (Deno.permissions.querySync({ name: "import", host }).state === "granted") {
+        imports.push(host);
+      }
+    }
+  }
+  return {
+    ...base,
+    read: read.length > 0 ? read : false,
+    import: base.import === true ? true : imports.length > 0 ? imports : false,
+  };
 }
 
 /** The module a message asks the worker to import, if any. */
@@ -195,27 +265,29 @@ function moduleOf(message: ToWorker): string | null {
 
 type Held = readonly [ToWorker, Transferable[] | undefined];
 
-/** A sandboxed worker that imports its task modules statically (see the module doc). */
-class SandboxChannel implements WorkerChannel {
+/** A sandboxed worker that may read its task modules' code files (see the module doc). */
+class SandboxChannel implements Endpoint {
+  readonly batches = true;
+  readonly sharesMemory = true;
+  readonly pid = null;
+  readonly exited = null;
   readonly #name: string;
   readonly #listener: WorkerListener;
   readonly #permissions: Deno.PermissionOptions;
-  /** Task modules the next worker imports. */
+  /** Task modules the next worker may load. */
   readonly #modules: Set<string>;
+  /** The code files of each module in `#modules` whose graph is known. */
+  readonly #files = new Map<string, CodeGraph>();
+  /** Graphs are being learnt: the launch waits for them. */
+  #learning = false;
   /** `INIT` and every `DEFINE`, sent again to a restarted worker. */
   readonly #history: ToWorker[] = [];
   /** Messages waiting for a worker that imports a new module; null: none waiting. */
   #held: Held[] | null = [];
-  #worker: Worker | null = null;
-  /** Modules the current worker imported that no earlier worker had loaded. */
-  #fresh: readonly string[] = [];
+  #worker: Launched | null = null;
   /** `RUN`s posted to the current worker and not answered yet. */
   #running = 0;
-  /** The current worker said something: its modules loaded. */
-  #heard = false;
   #readySent = false;
-  /** Modules the current worker imported. */
-  #lastLoaded: readonly string[] = [];
   #alive = true;
 
   constructor(
@@ -229,7 +301,7 @@ class SandboxChannel implements WorkerChannel {
     this.#permissions = permissions;
     this.#modules = new Set(modules);
     live++;
-    // Started once the owner's first messages are in: their modules are imported too.
+    // Started once the owner's first messages are in: their modules' files are granted too.
     queueMicrotask(() => this.#launch());
   }
 
@@ -248,7 +320,7 @@ class SandboxChannel implements WorkerChannel {
         this.#held ??= [];
       }
       // While messages are held, the history reaches the next worker on its own.
-      if (this.#held === null) this.#worker!.postMessage(message);
+      if (this.#held === null) send(this.#worker!, message, undefined);
       else this.#relaunchWhenIdle();
       return;
     }
@@ -265,8 +337,16 @@ class SandboxChannel implements WorkerChannel {
     this.#alive = false;
     live--;
     this.#held = null;
-    this.#worker?.terminate();
+    if (this.#worker !== null) stopLaunched(this.#worker);
     this.#worker = null;
+  }
+
+  kill(): void {
+    this.terminate();
+  }
+
+  close(): void {
+    this.terminate();
   }
 
   #relaunchWhenIdle(): void {
@@ -276,18 +356,23 @@ class SandboxChannel implements WorkerChannel {
 
   #launch(): void {
     if (!this.#alive || this.#held === null) return;
-    this.#worker?.terminate();
-    this.#worker = null;
+    if (!this.#graphsKnown()) return;
+    // Taken before the old worker stops: stopping it may start another launch at once.
     const held = this.#held;
     this.#held = null;
-    const previous = this.#readySent ? this.#lastLoaded : [];
-    this.#lastLoaded = [...this.#modules];
-    this.#fresh = this.#lastLoaded.filter((module) => !previous.includes(module));
-    this.#heard = false;
+    if (this.#worker !== null) stopLaunched(this.#worker);
+    this.#worker = null;
     this.#running = 0;
-    let worker: Worker;
+    const files = new Set<string>();
+    const hosts = new Set<string>();
+    for (const module of this.#modules) {
+      const graph = this.#files.get(module)!;
+      for (const file of graph.files) files.add(file);
+      for (const host of graph.hosts) hosts.add(host);
+    }
+    let worker: Launched;
     try {
-      worker = launch(bootstrap(this.#lastLoaded), this.#name, this.#permissions, {
+      worker = launch(bootstrap(), this.#name, withReads(this.#permissions, files, hosts), {
         message: (message) => {
           if (worker === this.#worker) this.#received(message);
         },
@@ -306,7 +391,7 @@ class SandboxChannel implements WorkerChannel {
       return;
     }
     this.#worker = worker;
-    for (const message of this.#history) worker.postMessage(message);
+    for (const message of this.#history) send(worker, message, undefined);
     for (const [message, transfer] of held) {
       try {
         send(worker, message, transfer);
@@ -319,8 +404,28 @@ class SandboxChannel implements WorkerChannel {
     }
   }
 
+  /** Whether every module's files are known; if not, learns them and launches then. */
+  #graphsKnown(): boolean {
+    if (readsAll(this.#permissions)) {
+      for (const module of this.#modules) this.#files.set(module, { files: [], hosts: [] });
+      return true;
+    }
+    const unknown = [...this.#modules].filter((module) => !this.#files.has(module));
+    if (unknown.length === 0) return true;
+    if (this.#learning) return false;
+    this.#learning = true;
+    const learnt = unknown.map((module) =>
+      codeFiles(module).then((files) => void this.#files.set(module, files))
+    );
+    Promise.all(learnt).then(() => {
+      this.#learning = false;
+      // A busy worker finishes first: its answers relaunch it.
+      if (this.#worker === null || this.#running === 0) this.#launch();
+    });
+    return false;
+  }
+
   #received(message: FromWorker): void {
-    this.#heard = true;
     switch (message[0]) {
       case READY:
         // A restarted worker is ready again; its owner heard that already.
@@ -343,22 +448,9 @@ class SandboxChannel implements WorkerChannel {
   #ended(end: WorkerEnd): void {
     if (!this.#alive) return;
     this.terminate();
-    if (this.#heard || this.#fresh.length === 0 || end.exitCode !== null) {
-      this.#listener.ended(end);
-      return;
-    }
-    // Gone before a word: a task module failed to load (say, its top-level code needed
-    // a permission the sandbox does not grant).
-    const cause = end.error?.message ?? end.reason;
-    const modules = this.#fresh.join(", ");
-    const message = `Cannot load task module${
-      this.#fresh.length > 1 ? "s" : ""
-    } ${modules} in a sandboxed worker: ${cause}`;
-    this.#listener.ended({
-      exitCode: null,
-      error: { tag: "TaskNotFound", name: "TaskNotFound", message, isError: true },
-      reason: `could not load its task modules (${cause})`,
-    });
+    // A task module that cannot load fails its calls with `TaskNotFound` inside the
+    // worker (the runtime imports it): the worker itself ends only as any worker does.
+    this.#listener.ended(end);
   }
 }
 

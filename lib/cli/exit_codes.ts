@@ -12,3 +12,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** Interrupted by Ctrl-C (SIGINT): 128 + 2, as shells report it. */
 export const EXIT_INTERRUPTED = 130;
+/**
+ * Stdout was closed before every result was written (`map ... | head -1`): 128 + 13
+ * (SIGPIPE), what a shell reports for `seq`, `cat` or `grep` in the same place.
+ */
+export const EXIT_BROKEN_PIPE = 141;

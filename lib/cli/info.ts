@@ -6,7 +6,7 @@
  */
 import config from "../../deno.json" with { type: "json" };
 import { cpuCount } from "../process.ts";
-import { workerOptionsStatus } from "./worker_options.ts";
+import { workerOptionsStatus } from "../worker_options.ts";
 
 /** What `info` reports. */
 export interface Info {

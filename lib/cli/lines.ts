@@ -70,7 +70,10 @@ export class InvalidInput extends Error {
  */
 export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<Line> {
   const decoder = new TextDecoder();
-  let pending = "";
+  // The unfinished line's pieces, joined once when its `\n` arrives: each byte is
+  // searched and copied a bounded number of times, so a long line costs linear time
+  // (concatenating and searching the whole pending text per chunk was quadratic).
+  const pieces: string[] = [];
   let number = 0;
   const reader = stream.getReader();
   try {
@@ -78,21 +81,33 @@ export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGener
       const { done, value } = await reader.read();
       const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
       let start = 0;
-      const chunk = pending + text;
       while (true) {
-        const end = chunk.indexOf("\n", start);
+        const end = text.indexOf("\n", start);
         if (end === -1) break;
-        const stop = end > start && chunk.charCodeAt(end - 1) === 13 ? end - 1 : end;
-        yield { line: ++number, text: chunk.slice(start, stop) };
+        yield { line: ++number, text: withoutCr(joined(pieces, text.slice(start, end))) };
         start = end + 1;
       }
-      pending = chunk.slice(start);
+      if (start < text.length) pieces.push(start === 0 ? text : text.slice(start));
       if (done) break;
     }
-    if (pending !== "") yield { line: ++number, text: pending.replace(/\r$/, "") };
+    if (pieces.length > 0) yield { line: ++number, text: withoutCr(joined(pieces, "")) };
   } finally {
     reader.releaseLock();
   }
+}
+
+/** `pieces` and `last` as one string; empties `pieces`. */
+function joined(pieces: string[], last: string): string {
+  if (pieces.length === 0) return last;
+  pieces.push(last);
+  const text = pieces.join("");
+  pieces.length = 0;
+  return text;
+}
+
+/** `text` without one trailing `\r` (the `\r` of a `\r\n` may end an earlier chunk). */
+function withoutCr(text: string): string {
+  return text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
 }
 
 /** How lines become items. */

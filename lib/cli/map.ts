@@ -15,11 +15,17 @@ import type { Permissions } from "../permissions.ts";
 import type { Settled } from "../jobs.ts";
 import type { TaskFunction } from "../types.ts";
 import { type Item, parseItems, readLines } from "./lines.ts";
-import { LineWriter } from "./output.ts";
+import { isClosedPipe, LineWriter } from "./output.ts";
 import { countLines, Progress } from "./progress.ts";
 import { checkSandboxAvailable } from "./sandbox_flags.ts";
 import { loadTaskModule, UsageError } from "./task_module.ts";
-import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit_codes.ts";
+import {
+  EXIT_BROKEN_PIPE,
+  EXIT_FAILURE,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_USAGE,
+} from "./exit_codes.ts";
 
 /** What `map` was asked to do. */
 export interface MapCommandOptions {
@@ -313,7 +319,8 @@ async function terminate(pool: Pool, ms: number): Promise<void> {
 /**
  * Runs `map` and gives its exit code: 0 when every item succeeded, 1 when one failed,
  * 2 for bad usage, 130 when `signal` aborted (Ctrl-C) — after writing out the results
- * already received and stopping the workers.
+ * already received and stopping the workers — and 141 (with no message) when stdout
+ * was closed before every result was written.
  *
  * @param options What to map, how, and where.
  * @param signal Aborts the run (SIGINT).
@@ -375,6 +382,7 @@ export async function mapCommand(options: MapCommandOptions, signal: AbortSignal
     : streamed(pool, task.fn, items, options, signal);
 
   let failed = 0;
+  let writeError: unknown = null;
   let stop: { message: string } | null = null;
   let interrupted = false;
   try {
@@ -411,6 +419,9 @@ export async function mapCommand(options: MapCommandOptions, signal: AbortSignal
   } catch (error) {
     if (signal.aborted) {
       interrupted = true;
+    } else if (isClosedPipe(error)) {
+      // Whoever reads stdout has all it wants (`| head -1`): stop, quietly.
+      writeError = error;
     } else {
       stop = {
         message: `map: ${
@@ -421,12 +432,12 @@ export async function mapCommand(options: MapCommandOptions, signal: AbortSignal
     }
   }
 
-  let writeError: unknown = null;
-  await out.close().catch((error) => (writeError = error));
+  await out.close().catch((error) => (writeError ??= error));
   if (sink !== Deno.stdout) (sink as Deno.FsFile).close();
   progress?.finish(interrupted ? "map (interrupted)" : "map");
   await terminate(pool, interrupted ? 200 : 1000);
   if (interrupted) return EXIT_INTERRUPTED;
+  if (isClosedPipe(writeError)) return EXIT_BROKEN_PIPE;
   if (writeError !== null) {
     console.error(`map: cannot write the results: ${(writeError as Error).message ?? writeError}`);
     return EXIT_FAILURE;

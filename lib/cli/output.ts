@@ -115,3 +115,23 @@ async function writeAll(sink: ByteSink, bytes: Uint8Array): Promise<void> {
   let done = 0;
   while (done < bytes.length) done += await sink.write(bytes.subarray(done));
 }
+
+/**
+ * Whether a write failed because the reading end of a pipe was closed (`| head -1`):
+ * not a failure of the work, so the CLI ends quietly, as Unix tools do on SIGPIPE.
+ *
+ * @param error What a write rejected with.
+ * @returns `true` for a broken pipe.
+ *
+ * @example
+ * ```ts
+ * import { isClosedPipe } from "./output.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isClosedPipe(new Deno.errors.BrokenPipe("Broken pipe (os error 32)")), true);
+ * assert.equal(isClosedPipe(new Error("disk full")), false);
+ * ```
+ */
+export function isClosedPipe(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe;
+}

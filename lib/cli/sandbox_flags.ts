@@ -9,7 +9,7 @@
 import * as Option from "effect/Option";
 import { Flag } from "effect/cli";
 import type { Permissions, PermissionSet } from "../permissions.ts";
-import { workerOptionsStatus } from "./worker_options.ts";
+import { workerOptionsStatus } from "../worker_options.ts";
 import { UsageError } from "./task_module.ts";
 
 /** The permission names, as in `--allow-<name>`. */

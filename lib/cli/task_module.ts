@@ -54,6 +54,10 @@ export function moduleUrl(specifier: string, cwd: string = Deno.cwd()): URL {
   return new URL(specifier.replaceAll("\\", "/").replaceAll("%", "%25"), base);
 }
 
+function needsRead(command: string, path: string): UsageError {
+  return new UsageError(`${command}: needs read access to ${path}: run with --allow-read (or -A)`);
+}
+
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
@@ -74,8 +78,9 @@ function typeName(value: unknown): string {
  * @param specifier The module as the user typed it.
  * @param exportName The export as the user typed it.
  * @returns The checked reference.
- * @throws {UsageError} The module is missing or does not load, or the export is
- *   missing or not a function; the message says what to do.
+ * @throws {UsageError} The module is missing, unreadable for lack of `--allow-read`, or
+ *   does not load, or the export is missing or not a function; the message says what
+ *   to do.
  *
  * @example
  * ```ts
@@ -92,17 +97,18 @@ export async function loadTaskModule(
 ): Promise<TaskModule> {
   const url = moduleUrl(specifier);
   if (url.protocol === "file:") {
+    const path = decodeURIComponent(url.pathname);
     let isFile = false;
     try {
       isFile = (await Deno.stat(url)).isFile;
-    } catch {
-      // Reported below.
+    } catch (error) {
+      // Without read permission the module cannot even be looked for: say so, not
+      // "cannot find" (the file is usually there).
+      if (error instanceof Deno.errors.NotCapable) throw needsRead(command, path);
     }
     if (!isFile) {
       throw new UsageError(
-        `${command}: cannot find module '${specifier}' (looked for ${
-          decodeURIComponent(url.pathname)
-        }): check the path`,
+        `${command}: cannot find module '${specifier}' (looked for ${path}): check the path`,
       );
     }
   }
@@ -110,6 +116,10 @@ export async function loadTaskModule(
   try {
     namespace = await import(url.href);
   } catch (error) {
+    // A module it imports may lie outside the paths `--allow-read=...` lists (Deno
+    // reports that as a TypeError, so the message is all there is to go by).
+    const denied = /^Requires read access to "([^"]+)"/.exec(firstLine(error));
+    if (denied) throw needsRead(command, denied[1]!);
     throw new UsageError(
       `${command}: cannot load module '${specifier}': ${firstLine(error)}: fix the module first`,
     );

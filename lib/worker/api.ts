@@ -37,3 +37,12 @@ export {
   HandleClosed,
   IpcError,
 } from "./ipc/errors.ts";
+export { SimpleQueue } from "./ipc/simple_queue.ts";
+export {
+  type DictKey,
+  DictProxy,
+  ListProxy,
+  NamespaceProxy,
+  ValueProxy,
+} from "./ipc/manager_proxies.ts";
+export { ManagerClosed } from "./ipc/manager_channel.ts";

@@ -4,6 +4,11 @@
  * chunk exactly once. Answers to a burst of quick chunks may leave together, as one
  * `DONE_MANY` message (see `Runtime.flush`).
  *
+ * Tasks run in this isolate and may patch prototypes and globals, so the runtime reads
+ * messages by index (no destructuring, which calls `Array.prototype[Symbol.iterator]`),
+ * keeps its tables in arrays indexed by id rather than `Map`s, appends by index rather
+ * than `push`, and calls through the functions captured in `intrinsics.ts`.
+ *
  * @module
  */
 import {
@@ -31,6 +36,7 @@ import {
   type ToWorker,
   type WireError,
 } from "../protocol.ts";
+import { apply, atomicsLoad, atomicsStore, clone, now } from "./intrinsics.ts";
 import { setIdentity } from "./identity.ts";
 import { decodeItems } from "./ipc/wire.ts";
 import { abortTask, enterTask, setBeforeBlocking } from "./task_context.ts";
@@ -62,11 +68,13 @@ export class Runtime {
   /** Answers held back, oldest first, and when the oldest was held. */
   #held: DoneMessage[] = [];
   #heldSince = 0;
-  /** How long each function's last synchronous chunk took (ms). */
-  readonly #took = new Map<number, number>();
-  readonly #refs = new Map<number, TaskRef>();
-  readonly #functions = new Map<number, AnyFunction>();
-  readonly #queue: RunMessage[] = [];
+  /** How long each function's last synchronous chunk took (ms), by function id. */
+  readonly #took: Array<number | undefined> = [];
+  readonly #refs: Array<TaskRef | undefined> = [];
+  readonly #functions: Array<AnyFunction | undefined> = [];
+  /** Runs waiting, in order: `#queue[#queueHead]` is next. */
+  #queue: RunMessage[] = [];
+  #queueHead = 0;
   #cancelBits: Int32Array | null = null;
   /** Int32 [0] is 1 while a task runs synchronously: the main side reads it. */
   #syncFlag: Int32Array | null = null;
@@ -102,8 +110,9 @@ export class Runtime {
         // A result structured clone refuses: each answer on its own finds which.
       }
     }
-    for (const [, chunkId, results, errors] of held) {
-      this.#answer(chunkId, results as unknown[], errors as ItemErrors | null);
+    for (let i = 0; i < held.length; i++) {
+      const answer = held[i]!;
+      this.#answer(answer[1], answer[2] as unknown[], answer[3] as ItemErrors | null);
     }
   }
 
@@ -120,19 +129,21 @@ export class Runtime {
         void this.#init(message[1]);
         return;
       case DEFINE:
-        this.#refs.set(message[1], message[2]);
+        this.#refs[message[1]] = message[2];
         return;
       case RUN:
-        this.#queue.push(message);
+        this.#queue[this.#queue.length] = message;
         this.#pump();
         return;
       case CANCEL:
         abortTask(message[1]);
         return;
-      case RUN_MANY:
-        for (const run of message[1]) this.#queue.push(run);
+      case RUN_MANY: {
+        const runs = message[1];
+        for (let i = 0; i < runs.length; i++) this.#queue[this.#queue.length] = runs[i]!;
         this.#pump();
         return;
+      }
     }
   }
 
@@ -165,12 +176,23 @@ export class Runtime {
 
   /** True once the main side dropped this worker: it must start nothing more. */
   #dropped(): boolean {
-    return this.#syncFlag !== null && Atomics.load(this.#syncFlag, DROPPED_CELL) === 1;
+    return this.#syncFlag !== null && atomicsLoad(this.#syncFlag, DROPPED_CELL) === 1;
+  }
+
+  /** The next run waiting; the queue's storage is reset whenever it empties. */
+  #take(): RunMessage {
+    const next = this.#queue[this.#queueHead]!;
+    this.#queue[this.#queueHead++] = undefined as unknown as RunMessage;
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    }
+    return next;
   }
 
   #pump(): void {
-    while (this.#ready && !this.#busy && this.#queue.length > 0 && !this.#dropped()) {
-      const next = this.#queue.shift()!;
+    while (this.#ready && !this.#busy && this.#queueHead < this.#queue.length && !this.#dropped()) {
+      const next = this.#take();
       if (this.#held.length > 0 && !this.#mayHoldOver(next)) this.flush();
       const pending = this.#runChunk(next);
       if (pending) {
@@ -194,16 +216,17 @@ export class Runtime {
    */
   #mayHoldOver(next: RunMessage): boolean {
     if (next[8] || this.#held.length >= HOLD_MAX) return false;
-    if (performance.now() - this.#heldSince > HOLD_MS) return false;
-    const took = this.#took.get(next[2]);
+    if (now() - this.#heldSince > HOLD_MS) return false;
+    const took = this.#took[next[2]];
     return took !== undefined && took < QUICK_CHUNK_MS;
   }
 
   /** Runs a chunk; returns a Promise only when it had to wait (import or async task). */
   #runChunk(message: RunMessage): Promise<void> | undefined {
-    const [, chunkId, fnId, jobId, items, spread, settle, encoded, timed] = message;
-    if (encoded) return this.#reviveThenRun(message);
-    const fn = this.#functions.get(fnId);
+    const chunkId = message[1], fnId = message[2], jobId = message[3], items = message[4];
+    const spread = message[5], settle = message[6], timed = message[8];
+    if (message[7]) return this.#reviveThenRun(message);
+    const fn = this.#functions[fnId];
     if (fn === undefined) return this.#resolveThenRun(message);
     // Filled in order from empty so the array stays packed: structured clone copies a
     // holey array (\`new Array(n)\`) element by element as a sparse one, about 4x slower.
@@ -217,8 +240,8 @@ export class Runtime {
     const word = slot >>> 5;
     const mask = 1 << (slot & 31);
     enterTask(bits, jobId);
-    const start = performance.now();
-    if (busy !== null) Atomics.store(busy, BUSY_CELL, 1);
+    const start = now();
+    if (busy !== null) atomicsStore(busy, BUSY_CELL, 1);
     try {
       for (let i = 0; i < items.length; i++) {
         if (bits !== null && (bits[word]! & mask) !== 0) {
@@ -228,24 +251,25 @@ export class Runtime {
         if (busy !== null && busy[DROPPED_CELL] === 1) return;
         let value: unknown;
         try {
-          value = spread ? fn(...(items[i] as unknown[])) : fn(items[i]);
+          value = spread ? apply(fn, undefined, items[i] as unknown[]) : fn(items[i]);
         } catch (error) {
-          (errors ??= []).push([i, wireError(error, this.#refs.get(fnId))]);
+          errors ??= [];
+          errors[errors.length] = [i, wireError(error, this.#refs[fnId])];
           results[i] = undefined;
           if (settle) continue;
           break;
         }
         if (isThenable(value)) {
-          this.#took.delete(fnId);
+          this.#took[fnId] = undefined;
           return this.#finishAsync(message, fn, results, errors, i, value);
         }
         results[i] = value;
       }
     } finally {
       // Waiting on an async task is not busy: a terminated worker stops there.
-      if (busy !== null) Atomics.store(busy, BUSY_CELL, 0);
+      if (busy !== null) atomicsStore(busy, BUSY_CELL, 0);
     }
-    this.#took.set(fnId, performance.now() - start);
+    this.#took[fnId] = now() - start;
     this.#reply(chunkId, results, errors, timed);
   }
 
@@ -257,7 +281,8 @@ export class Runtime {
     start: number,
     first: PromiseLike<unknown>,
   ): Promise<void> {
-    const [, chunkId, fnId, jobId, items, spread, settle, , timed] = message;
+    const chunkId = message[1], fnId = message[2], jobId = message[3], items = message[4];
+    const spread = message[5], settle = message[6], timed = message[8];
     let errors = errorsSoFar;
     let pending: unknown = first;
     for (let i = start; i < items.length; i++) {
@@ -272,7 +297,8 @@ export class Runtime {
         const value = i === start ? pending : this.#call(fn, items[i], spread);
         results[i] = await value;
       } catch (error) {
-        (errors ??= []).push([i, wireError(error, this.#refs.get(fnId))]);
+        errors ??= [];
+        errors[errors.length] = [i, wireError(error, this.#refs[fnId])];
         if (!settle) break;
       }
       pending = undefined;
@@ -282,11 +308,11 @@ export class Runtime {
 
   #call(fn: AnyFunction, item: unknown, spread: boolean): unknown {
     const busy = this.#syncFlag;
-    if (busy !== null) Atomics.store(busy, BUSY_CELL, 1);
+    if (busy !== null) atomicsStore(busy, BUSY_CELL, 1);
     try {
-      return spread ? fn(...(item as unknown[])) : fn(item);
+      return spread ? apply(fn, undefined, item as unknown[]) : fn(item);
     } finally {
-      if (busy !== null) Atomics.store(busy, BUSY_CELL, 0);
+      if (busy !== null) atomicsStore(busy, BUSY_CELL, 0);
     }
   }
 
@@ -302,16 +328,25 @@ export class Runtime {
       this.#post([FAILED, message[1], toWireError(error)]);
       return;
     }
-    const [kind, chunkId, fnId, jobId, items, spread, settle, , timed] = message;
-    await this.#runChunk([kind, chunkId, fnId, jobId, items, spread, settle, false, timed]);
+    await this.#runChunk([
+      message[0],
+      message[1],
+      message[2],
+      message[3],
+      message[4],
+      message[5],
+      message[6],
+      false,
+      message[8],
+    ]);
   }
 
   async #resolveThenRun(message: RunMessage): Promise<void> {
-    const [, chunkId, fnId] = message;
-    const ref = this.#refs.get(fnId);
+    const chunkId = message[1], fnId = message[2];
+    const ref = this.#refs[fnId];
     try {
       if (ref === undefined) throw new Error(`No definition for function #${fnId}`);
-      this.#functions.set(fnId, await resolveTask(ref));
+      this.#functions[fnId] = await resolveTask(ref);
     } catch (error) {
       this.#post([FAILED, chunkId, wireError(error, ref)]);
       return;
@@ -323,8 +358,8 @@ export class Runtime {
   #reply(chunkId: number, results: unknown[], errors: ItemErrors | null, timed: boolean): void {
     const moved = unwrapTransfers(results);
     if (moved === null && this.#coalesce && !timed) {
-      if (this.#held.length === 0) this.#heldSince = performance.now();
-      this.#held.push([DONE, chunkId, results, errors]);
+      if (this.#held.length === 0) this.#heldSince = now();
+      this.#held[this.#held.length] = [DONE, chunkId, results, errors];
       return;
     }
     this.flush();
@@ -342,17 +377,22 @@ export class Runtime {
       this.#send([DONE, chunkId, results, errors], moved ?? undefined);
     } catch (error) {
       // A result that structured clone refuses: report it for its item, keep the rest.
-      const fixed = [...(errors ?? [])];
+      // Item order is kept by inserting in place (no spread, push or sort to patch).
+      const fixed: ItemErrors = [];
+      const given = errors ?? [];
+      let next = 0;
       for (let i = 0; i < results.length; i++) {
-        if (fixed.some(([index]) => index === i)) continue;
+        if (next < given.length && given[next]![0] === i) {
+          fixed[fixed.length] = given[next++]!;
+          continue;
+        }
         try {
-          structuredClone(results[i]);
+          clone(results[i]);
         } catch (cloneError) {
-          fixed.push([i, unclonableResult(i, cloneError ?? error)]);
+          fixed[fixed.length] = [i, unclonableResult(i, cloneError ?? error)];
           results[i] = undefined;
         }
       }
-      fixed.sort((a, b) => a[0] - b[0]);
       this.#send([DONE, chunkId, results, fixed]);
     }
   }

@@ -1,9 +1,12 @@
 /**
  * `Barrier` over shared memory, as Python's `multiprocessing.Barrier` (from
- * `threading`): `parties` processes wait until all have arrived, then all go on.
+ * `threading`): `parties` processes wait until all have arrived, then all go on; an
+ * optional `action` runs once per generation, in the last party to arrive.
  *
  * @module
  */
+import type { TaskRef } from "../../protocol.ts";
+import { loadFunction } from "./_action.ts";
 import {
   deadlineOf,
   locked,
@@ -15,7 +18,12 @@ import {
   waitSync,
 } from "./_wait.ts";
 import { BrokenBarrierError } from "./errors.ts";
-import { type EncodedPortable, registerPortable } from "./wire.ts";
+import {
+  type CarriedFunction,
+  type EncodedPortable,
+  nameFunction,
+  registerPortable,
+} from "./wire.ts";
 
 const MUTEX = 0, COUNT = 1, GEN = 2, BROKEN = 3, PARTIES = 4, TIMEOUT = 5, RESULTS = 6;
 /** How a generation ended, kept for the last few: 1 passed, 2 broken. */
@@ -26,7 +34,18 @@ const PASSED = 1, BROKE = 2;
 export interface BarrierOptions {
   /** The default timeout of `wait`, in milliseconds. @default Infinity */
   readonly timeout?: number;
+  /**
+   * Called with no arguments once per generation by the last party to arrive, before
+   * any party is released (Python's `action`). If it throws, the barrier breaks: that
+   * party gets the error, the others `BrokenBarrierError`. It crosses into workers by
+   * reference, as a task function does (export it, or use `inline()`/`task()`), and
+   * must not call this barrier's own methods. @default {undefined}
+   */
+  readonly action?: () => unknown;
 }
+
+/** The action of a barrier being revived in this isolate (see `registerPortable` below). */
+let revivingAction: TaskRef | null = null;
 
 /**
  * A barrier for `parties` processes. `wait()` blocks until all parties called it, then
@@ -48,15 +67,28 @@ export class Barrier {
   /** Names the reviver of this class in a worker. */
   static readonly portableKind: string = "multiprocessing.Barrier";
   readonly #cells: Int32Array;
+  /** The action, once it can be called in this process. */
+  #action: CarriedFunction | null = null;
+  /** The action's reference for other processes, or why it has none. */
+  #actionRef: TaskRef | null = null;
+  #actionRefError: unknown = null;
+  /** In a worker: the action's module being imported, or why it could not be. */
+  #actionLoading: Promise<unknown> | null = null;
+  #actionLoadError: unknown = null;
+  #actionName = "";
 
   /**
    * Makes a barrier for `parties` processes.
    *
    * @throws {RangeError} `parties` is not a positive integer, or `timeout` is negative.
+   * @throws {TypeError} `action` is not a function.
    */
   constructor(parties: number, options: BarrierOptions = {}, shared?: SharedArrayBuffer) {
     if (shared !== undefined) {
       this.#cells = new Int32Array(shared);
+      const ref = revivingAction;
+      revivingAction = null;
+      if (ref !== null) this.#receiveAction(ref);
       return;
     }
     if (!Number.isInteger(parties) || parties < 1 || parties > 0x7fffffff) {
@@ -65,10 +97,26 @@ export class Barrier {
       );
     }
     deadlineOf("make a barrier", options.timeout);
+    const action = options.action;
+    if (action !== undefined && typeof action !== "function") {
+      throw new TypeError(
+        `Cannot make a barrier as 'action' must be a function: received ${typeof action}`,
+      );
+    }
     this.#cells = sharedCells(RESULTS + HISTORY);
     Atomics.store(this.#cells, PARTIES, parties);
     const timeout = options.timeout ?? Infinity;
     Atomics.store(this.#cells, TIMEOUT, timeout === Infinity ? -1 : Math.ceil(timeout));
+    if (action !== undefined) {
+      this.#action = action;
+      this.#actionName = action.name || "anonymous function";
+      try {
+        // Named now, while the caller's module is on the stack; needed only to cross.
+        this.#actionRef = nameFunction(action, `the barrier's action '${this.#actionName}'`);
+      } catch (error) {
+        this.#actionRefError = error;
+      }
+    }
   }
 
   /** How many parties must arrive. */
@@ -120,6 +168,8 @@ export class Barrier {
       options.timeout ?? this.#defaultTimeout(),
     );
     if (options.signal?.aborted) throw options.signal.reason;
+    // In a worker the action may still be loading: it must be ready if this party is last.
+    if (this.#actionLoading !== null) await this.#actionLoading;
     const [index, gen] = this.#arrive();
     if (gen < 0) return index;
     for (;;) {
@@ -161,7 +211,55 @@ export class Barrier {
    * @ignore
    */
   encode(): { readonly data: EncodedPortable; readonly transfer: readonly Transferable[] } {
-    return { data: { __portable: Barrier.portableKind, cells: this.#cells.buffer }, transfer: [] };
+    if (this.#actionName !== "" && this.#actionRef === null) throw this.#actionRefError;
+    return {
+      data: {
+        __portable: Barrier.portableKind,
+        cells: this.#cells.buffer,
+        action: this.#actionRef,
+      },
+      transfer: [],
+    };
+  }
+
+  /** In a revived copy: starts loading the action this process may have to run. */
+  #receiveAction(ref: TaskRef): void {
+    this.#actionRef = ref;
+    this.#actionName = ref.kind === "inline" ? ref.name : ref.export;
+    const loading = loadFunction(ref);
+    if ("ready" in loading) {
+      this.#action = loading.ready;
+      return;
+    }
+    this.#actionLoading = loading.pending.then(
+      (action) => {
+        this.#action = action;
+        this.#actionLoading = null;
+      },
+      (error) => {
+        this.#actionLoadError = error;
+        this.#actionLoading = null;
+      },
+    );
+  }
+
+  /** Under the mutex, in the last party: runs the action; on failure breaks and throws. */
+  #runAction(): void {
+    const action = this.#action;
+    try {
+      if (action === null) {
+        throw this.#actionLoadError ?? new TypeError(
+          `Cannot run the barrier's action '${this.#actionName}' in this worker yet: its ` +
+            `module is still being imported. Export the action from the task's own module ` +
+            `(it is then loaded with the task), pass it with inline(), or use waitAsync()`,
+        );
+      }
+      action();
+    } catch (error) {
+      Atomics.store(this.#cells, BROKEN, 1);
+      this.#endGeneration(BROKE);
+      throw error;
+    }
   }
 
   #defaultTimeout(): number | undefined {
@@ -178,6 +276,7 @@ export class Barrier {
       }
       const index = Atomics.add(cells, COUNT, 1);
       if (index + 1 === Atomics.load(cells, PARTIES)) {
+        if (this.#actionName !== "") this.#runAction();
         this.#endGeneration(PASSED);
         return [index, -1];
       }
@@ -207,7 +306,7 @@ export class Barrier {
   }
 }
 
-registerPortable(
-  Barrier.portableKind,
-  (data) => new Barrier(1, {}, sharedField(data, "cells")),
-);
+registerPortable(Barrier.portableKind, (data) => {
+  revivingAction = (data.action as TaskRef | null | undefined) ?? null;
+  return new Barrier(1, {}, sharedField(data, "cells"));
+});

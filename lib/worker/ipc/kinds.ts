@@ -13,3 +13,5 @@ import "./condition.ts";
 import "./barrier.ts";
 import "./value.ts";
 import "./shared_array.ts";
+import "./simple_queue.ts";
+import "./manager_proxies.ts";

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { TaskRef } from "../../protocol.ts";
 
 /** An object that knows how to cross into another isolate. */
 export interface Portable {
@@ -30,6 +31,35 @@ export interface EncodedPortable {
 
 const revivers = new Map<string, (data: EncodedPortable) => unknown>();
 let inUse = false;
+
+/** A function a communication object carries (a `Barrier`'s action). */
+export type CarriedFunction = () => unknown;
+
+/**
+ * How the main side names a function by reference (module and export, or inline
+ * source), as it does for task functions. Unset in a worker, which cannot look it up.
+ */
+let namer: ((fn: CarriedFunction) => TaskRef) | null = null;
+
+/** Installs how functions are named; called once by the main side (`lib/function_refs.ts`). */
+export function setFunctionNamer(name: (fn: CarriedFunction) => TaskRef): void {
+  namer = name;
+}
+
+/**
+ * The reference of a function a communication object carries into workers, found as a
+ * task function's is (exported, `task()`, `inline()`); throws `TaskNotFound` when it
+ * cannot be, or a TypeError inside a worker, where functions cannot be looked up.
+ */
+export function nameFunction(fn: CarriedFunction, what: string): TaskRef {
+  if (namer === null) {
+    throw new TypeError(
+      `Cannot send ${what} to another process from here: functions are found by reference ` +
+        `only in the main program; make the object there`,
+    );
+  }
+  return namer(fn);
+}
 
 /** Registers how to revive one kind of portable object; called by each kind's module. */
 export function registerPortable(kind: string, revive: (data: EncodedPortable) => unknown): void {
