@@ -6,23 +6,25 @@
  *
  * @module
  */
-import {
-  type BackendName,
-  type Endpoint,
-  startEndpoint,
-  type WorkerEnd,
-} from "./backend/endpoint.ts";
+import { startEndpoint, type WorkerEnd } from "./backend/endpoint.ts";
 import { Deque } from "./deque.ts";
+import {
+  batchable,
+  chooseWorker,
+  type Outgoing,
+  postRun,
+  postRuns,
+  prepareRun,
+} from "./dispatch.ts";
+import type { Chunk, EngineOptions, Job, JobFaults, JobSink, PoolStats } from "./engine_types.ts";
 import {
   fromWire,
   PoolClosed,
   type PoolError,
-  SerializationError,
   TaskError,
   TaskTimeout,
   WorkerCrashed,
 } from "./errors.ts";
-import type { Permissions } from "./permissions.ts";
 import { encodeItems } from "./worker/ipc/wire.ts";
 import { nextPid } from "./pids.ts";
 import {
@@ -30,102 +32,30 @@ import {
   CANCEL,
   CANCEL_SLOTS,
   CANCELLED,
-  DEFINE,
   DONE,
   DONE_MANY,
   type DoneMessage,
-  DROPPED_CELL,
   FAILED,
   type FromWorker,
-  INIT,
   INIT_FAILED,
   type InitData,
+  initMessage,
   READY,
-  RUN_MANY,
-  type RunMessage,
-  runMessage,
   setCancelled,
   type TaskRef,
 } from "./protocol.ts";
 import { currentProcess } from "./worker/identity.ts";
+import { WorkerSlot } from "./worker_slot.ts";
 
-/** What a job's owner hears about its chunks. Called at most once per chunk. */
-export interface JobSink {
-  /** The chunk ran; `errors` lists `[index, error]` of failed items, or is null. */
-  done(
-    chunk: Chunk,
-    values: readonly unknown[],
-    errors: ReadonlyArray<readonly [number, PoolError]> | null,
-  ): void;
-  /** The chunk as a whole failed (crash, unsendable arguments, task not found, pool stopped). */
-  failed(chunk: Chunk, error: PoolError): void;
-  /** The chunk was handed to a worker (`AsyncResult.running()`). */
-  sent?(chunk: Chunk): void;
-}
-
-/** One call on the pool (`map`, `apply`, ...): its chunks share a function and a fate. */
-export interface Job {
-  readonly id: number;
-  readonly fnId: number;
-  readonly task: string;
-  readonly spread: boolean;
-  readonly settle: boolean;
-  readonly sink: JobSink;
-  readonly faults: JobFaults;
-  cancelled: boolean;
-}
-
-/** How a job reacts to slow or failing chunks. */
-export interface JobFaults {
-  /** Milliseconds a chunk may run before it fails with `TaskTimeout`, or null. */
-  readonly timeout: number | null;
-  /** Times a chunk is run again after `WorkerCrashed` or `TaskTimeout`. */
-  readonly retries: number;
-  /** Also run a chunk again when its task threw. */
-  readonly retryTaskErrors: boolean;
-}
-
-/** A slice of a job's input, sent to a worker as one message. */
-export interface Chunk {
-  readonly job: Job;
-  /** Position of the chunk within its job. */
-  readonly seq: number;
-  readonly items: readonly unknown[];
-  /** Runs so far that ended in a retryable failure. */
-  attempts?: number;
-  /** The id of its latest `RUN`: the only id a worker may answer it by. */
-  runId?: number;
-}
-
-/** How the engine is configured. */
-export interface EngineOptions {
-  readonly processes: number;
-  readonly name: string;
-  readonly initializer: TaskRef | null;
-  readonly initargs: readonly unknown[];
-  readonly maxTasksPerChild: number | null;
-  /** Chunks sent to a worker ahead of its answers, for chunks that take a while. */
-  readonly depth: number;
-  /** Chunks sent ahead when chunks are quick (under `quickChunkMs`): hides the round trip. */
-  readonly quickDepth: number;
-  /** A chunk this fast (moving average, ms) counts as quick. */
-  readonly quickChunkMs: number;
-  /** How long a cancelled chunk may keep running before its worker is replaced. */
-  readonly cancelGrace: number;
-  /** What the workers may do. */
-  readonly permissions: Permissions;
-  /** What a process is: a Web Worker, or a child `deno` process. */
-  readonly backend: Backend;
-  /** Heap limit of each subprocess in MiB, or null. */
-  readonly maxHeapMB: number | null;
-  /** Defaults for each call's fault handling. */
-  readonly faults: JobFaults;
-  /** Starts a worker: the backends' own factory unless a test gives another. */
-  readonly start?: typeof startEndpoint;
-}
-
-/** What a process is: a Web Worker (`"worker"`) or a child `deno` (`"subprocess"`). */
-export type Backend = BackendName;
+export type {
+  Backend,
+  Chunk,
+  EngineOptions,
+  Job,
+  JobFaults,
+  JobSink,
+  PoolStats,
+} from "./engine_types.ts";
 
 /**
  * Replacement workers that may fail to start in a row before a place in the pool is
@@ -134,45 +64,8 @@ export type Backend = BackendName;
  */
 const MAX_START_FAILURES = 3;
 
-/** Counters a user may read at any time. */
-export interface PoolStats {
-  /** Workers alive now. */
-  readonly workers: number;
-  /** Chunks waiting for a worker. */
-  readonly queued: number;
-  /** Chunks sent to workers and not answered yet. */
-  readonly running: number;
-  /** Chunks answered since the pool opened. */
-  readonly completed: number;
-  /** Workers replaced after a crash, a timeout, a cancellation or `maxTasksPerChild`. */
-  readonly replaced: number;
-  /**
-   * Workers dropped from the pool (timed out, cancelled, terminated) whose thread is
-   * still busy in synchronous code: Deno cannot stop them, so they run until that code
-   * returns, and the program cannot exit before.
-   */
-  readonly stuck: number;
-}
-
-interface Slot {
-  readonly channel: Endpoint;
-  readonly name: string;
-  readonly pid: number;
-  readonly known: Set<number>;
-  /** Chunks sent and not answered, oldest (the running one) first. */
-  readonly inflight: Chunk[];
-  /** Shared with the worker: [0] is 1 while a task runs synchronously. */
-  readonly busy: Int32Array;
-  ready: boolean;
-  /** When the worker last answered (or was sent work while idle): the running chunk's start. */
-  since: number;
-  sent: number;
-  answered: number;
-  graceTimer: ReturnType<typeof setTimeout> | undefined;
-  deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-}
-
 type Phase = "opening" | "open" | "closed" | "terminated";
+type Slot = WorkerSlot;
 
 /** The pool's state machine. */
 export class Engine {
@@ -307,14 +200,10 @@ export class Engine {
     setCancelled(this.#cancelView, job.id, true);
     for (const slot of this.#slots) {
       if (!slot.inflight.some((chunk) => chunk.job === job)) continue;
-      slot.channel.post([CANCEL, job.id]);
-      if (slot.graceTimer === undefined) {
-        slot.graceTimer = setTimeout(() => {
-          slot.graceTimer = undefined;
-          const head = slot.inflight[0];
-          if (head?.job.cancelled) this.#replace(slot, null);
-        }, this.#options.cancelGrace);
-      }
+      slot.endpoint.post([CANCEL, job.id]);
+      slot.startGrace(this.#options.cancelGrace, () => {
+        if (slot.running?.job.cancelled) this.#replace(slot, null);
+      });
     }
     this.#pump();
   }
@@ -372,43 +261,26 @@ export class Engine {
   }
 
   #spawn(): void {
-    const number = ++this.#workerNumber;
-    const name = `${this.#options.name}-${number}`;
-    const pid = nextPid();
-    const slot: Slot = {
-      // Assigned right below: the listener needs the slot, the slot needs the channel.
-      channel: undefined as unknown as Endpoint,
-      name,
-      pid,
-      known: new Set(),
-      inflight: [],
-      busy: new Int32Array(new SharedArrayBuffer(8)),
-      ready: false,
-      since: 0,
-      sent: 0,
-      answered: 0,
-      graceTimer: undefined,
-      deadlineTimer: undefined,
-    };
+    const name = `${this.#options.name}-${++this.#workerNumber}`;
+    const slot = new WorkerSlot(name, nextPid());
     const listener = {
       message: (message: FromWorker) => this.#receive(slot, message),
       ended: (end: WorkerEnd) => this.#ended(slot, end),
     };
     const { permissions, maxHeapMB, backend } = this.#options;
     const start = this.#options.start ?? startEndpoint;
-    const channel = start(name, listener, { backend, permissions, maxHeapMB });
-    (slot as { channel: Endpoint }).channel = channel;
+    slot.endpoint = start(name, listener, { backend, permissions, maxHeapMB });
     // A subprocess is known by its OS pid (its own `currentProcess().pid`).
-    if (channel.pid != null) (slot as { pid: number }).pid = channel.pid;
+    if (slot.endpoint.pid !== null) slot.pid = slot.endpoint.pid;
     this.#slots.add(slot);
-    slot.channel.post([INIT, {
+    slot.endpoint.post(initMessage({
       self: { name, pid: slot.pid },
       parent: { name: currentProcess().name, pid: currentProcess().pid },
       cancelBits: this.#cancelBits,
       busy: slot.busy.buffer as SharedArrayBuffer,
       ...initArguments(this.#options.initargs),
       initializer: this.#options.initializer,
-    }]);
+    }));
   }
 
   /**
@@ -470,7 +342,7 @@ export class Engine {
 
   /** Takes one chunk's answer; false when it broke the protocol (the worker is gone). */
   #done(slot: Slot, answer: DoneMessage): boolean {
-    const chunkId = answer[1], values = answer[2], wireErrors = answer[3];
+    const [, chunkId, values, wireErrors] = answer;
     const chunk = this.#running(slot, chunkId);
     if (chunk === undefined) return false;
     const n = chunk.items.length;
@@ -500,22 +372,15 @@ export class Engine {
    * and the worker treated as crashed, when it names any other.
    */
   #running(slot: Slot, chunkId: number): Chunk | undefined {
-    const head = slot.inflight[0];
-    if (!slot.ready || head === undefined || head.runId !== chunkId) {
-      this.#violation(slot, `answered chunk ${chunkId}, which is not the one running there`);
-      return undefined;
-    }
-    return head;
+    if (slot.answers(chunkId)) return slot.running;
+    this.#violation(slot, `answered chunk ${chunkId}, which is not the one running there`);
+    return undefined;
   }
 
-  /** Takes the running chunk, answered, off the worker's in-flight list. */
+  /** Takes the running chunk, answered, off the worker's books. */
   #answered(slot: Slot): void {
-    slot.inflight.shift();
-    slot.answered++;
+    const took = slot.take();
     this.#completed++;
-    const now = performance.now();
-    const took = now - slot.since;
-    slot.since = now;
     this.#chunkMs = this.#chunkMs === Infinity ? took : 0.9 * this.#chunkMs + 0.1 * took;
   }
 
@@ -530,10 +395,7 @@ export class Engine {
   }
 
   #afterAnswer(slot: Slot): void {
-    if (slot.graceTimer !== undefined && !slot.inflight[0]?.job.cancelled) {
-      clearTimeout(slot.graceTimer);
-      slot.graceTimer = undefined;
-    }
+    slot.endGraceUnlessCancelled();
     this.#armDeadline(slot);
     const max = this.#options.maxTasksPerChild;
     if (max !== null && slot.answered >= max && slot.inflight.length === 0) {
@@ -609,36 +471,24 @@ export class Engine {
   }
 
   /**
-   * Stops a worker's timers and the worker; remembers it if it is still busy. The
-   * worker is told it was dropped (cell 1), so that once its synchronous code returns it
-   * starts nothing more: Deno's termination then lands while it is idle, never inside a
-   * later task with its busy flag set. A worker that `ended` on its own is simply gone.
+   * Stops a worker (see `WorkerSlot.drop`) and remembers it while its thread is still
+   * busy; a subprocess is waited for until it exited. A worker that `ended` on its own
+   * is simply gone.
    */
   #drop(slot: Slot, ended = false): void {
-    clearTimeout(slot.graceTimer);
-    clearTimeout(slot.deadlineTimer);
-    Atomics.store(slot.busy, DROPPED_CELL, 1);
-    slot.channel.terminate();
-    const exited = slot.channel.exited;
+    const busy = slot.drop();
+    const exited = slot.endpoint.exited;
     if (exited !== null && !this.#exiting.has(exited)) {
       this.#exiting.add(exited);
       exited.then(() => this.#exiting.delete(exited));
     }
-    if (!ended && Atomics.load(slot.busy, BUSY_CELL) === 1) this.#dropped.add(slot.busy);
+    if (!ended && busy) this.#dropped.add(slot.busy);
   }
 
-  /** Starts the timeout of the chunk now running on `slot`, if its job has one. */
+  /** Starts the timeout of the chunk now running on `slot`, if its call has one. */
   #armDeadline(slot: Slot): void {
-    clearTimeout(slot.deadlineTimer);
-    slot.deadlineTimer = undefined;
-    // A worker still starting runs nothing yet: its READY arms the clock.
-    if (!slot.ready) return;
-    const running = slot.inflight[0];
-    const timeout = running?.job.faults.timeout ?? null;
-    if (running === undefined || timeout === null) return;
-    slot.deadlineTimer = setTimeout(() => {
-      slot.deadlineTimer = undefined;
-      if (slot.inflight[0] !== running || !this.#slots.has(slot)) return;
+    slot.armDeadline((running, timeout) => {
+      if (!this.#slots.has(slot)) return;
       this.#replace(
         slot,
         new TaskTimeout({
@@ -647,7 +497,7 @@ export class Engine {
           timeout,
         }),
       );
-    }, timeout);
+    });
   }
 
   #initFailed(slot: Slot, error: PoolError, ended = false): void {
@@ -691,148 +541,41 @@ export class Engine {
     opened(null);
   }
 
+  /** Sends queued chunks to the workers that may take them (see `dispatch.ts`). */
   #pump(): void {
-    // Runs for the same worker go out together, as one message, when its channel can.
+    // Runs for the same worker go out together, as one message, when it takes them.
     let outgoing: Map<Slot, Outgoing[]> | null = null;
     while (this.#queue.size > 0) {
-      const slot = this.#freeSlot(outgoing, this.#queue.peek()!.job.faults.timeout !== null);
+      const next = this.#queue.peek()!;
+      const slot = chooseWorker(this.#slots, next, this.#options, this.#chunkMs, outgoing);
       if (slot === undefined) break;
       const chunk = this.#queue.shift()!;
       if (chunk.job.cancelled) continue;
-      if (slot.channel.batches && chunk.items.length <= BATCH_MAX_ITEMS) {
-        const run = this.#prepare(slot, chunk);
-        if (run === null) continue;
+      const run = prepareRun(slot, chunk, ++this.#chunkNumber, this.#fnRefs.get(chunk.job.fnId)!);
+      if (run === null) continue;
+      const started = slot.track(chunk);
+      chunk.job.sink.sent?.(chunk);
+      if (batchable(slot, chunk)) {
         outgoing ??= new Map();
         const list = outgoing.get(slot);
         if (list) list.push(run);
         else outgoing.set(slot, [run]);
-        this.#track(slot, chunk);
+        if (started) this.#armDeadline(slot);
       } else {
-        this.#send(slot, chunk);
+        postRun(slot, run);
+        if (started) this.#armDeadline(slot);
       }
     }
     if (outgoing !== null) {
-      for (const [slot, runs] of outgoing) this.#postRuns(slot, runs);
+      for (const [slot, runs] of outgoing) {
+        postRuns(slot, runs);
+        // A run that could not be posted left the books: the clock follows the head.
+        if (slot.inflight.length === 0 || runs.some((run) => run.chunk === slot.running)) {
+          this.#armDeadline(slot);
+        }
+      }
     }
     this.#checkDrained();
-  }
-
-  /** Builds a chunk's RUN (defining its function first); null if it cannot be sent. */
-  #prepare(slot: Slot, chunk: Chunk): Outgoing | null {
-    const { job } = chunk;
-    if (!slot.known.has(job.fnId)) {
-      slot.channel.post([DEFINE, job.fnId, this.#fnRefs.get(job.fnId)!]);
-      slot.known.add(job.fnId);
-    }
-    const chunkId = ++this.#chunkNumber;
-    try {
-      const encoded = encodeItems(chunk.items, job.spread);
-      const items = encoded?.items ?? (chunk.items as unknown[]);
-      const message = runMessage({
-        chunkId,
-        fnId: job.fnId,
-        jobId: job.id,
-        items,
-        spread: job.spread,
-        settle: job.settle,
-        encoded: encoded !== null,
-        timed: job.faults.timeout !== null,
-      });
-      chunk.runId = chunkId;
-      return { chunk, message, transfer: encoded?.transfer ?? [] };
-    } catch (error) {
-      job.sink.failed(chunk, unsendable(chunk, error));
-      return null;
-    }
-  }
-
-  /** Records a chunk as sent to `slot`. */
-  #track(slot: Slot, chunk: Chunk): void {
-    slot.inflight.push(chunk);
-    slot.sent++;
-    chunk.job.sink.sent?.(chunk);
-    if (slot.inflight.length === 1) {
-      slot.since = performance.now();
-      this.#armDeadline(slot);
-    }
-  }
-
-  /**
-   * Posts prepared runs to one worker: together when there are several; one by one when
-   * that fails, so that only the chunk whose arguments cannot be cloned fails.
-   */
-  #postRuns(slot: Slot, runs: Outgoing[]): void {
-    if (runs.length > 1) {
-      try {
-        slot.channel.post(
-          [RUN_MANY, runs.map((run) => run.message)],
-          runs.flatMap((run) => run.transfer),
-        );
-        return;
-      } catch {
-        // One of them cannot be cloned: find out which, below.
-      }
-    }
-    for (const run of runs) {
-      try {
-        slot.channel.post(run.message, run.transfer);
-      } catch (error) {
-        const at = slot.inflight.indexOf(run.chunk);
-        if (at >= 0) {
-          slot.inflight.splice(at, 1);
-          slot.sent--;
-        }
-        run.chunk.job.sink.failed(run.chunk, unsendable(run.chunk, error));
-      }
-    }
-    if (slot.inflight.length === 0) {
-      clearTimeout(slot.deadlineTimer);
-      slot.deadlineTimer = undefined;
-    } else if (runs.some((run) => run.chunk === slot.inflight[0])) {
-      this.#armDeadline(slot);
-    }
-  }
-
-  /**
-   * The least loaded worker with room. `filling` holds the workers already given runs in
-   * this pass: while chunks are quick, a worker is topped up only once it has drained to
-   * half its depth, so its runs leave in batches rather than one per answer.
-   */
-  #freeSlot(filling: Map<Slot, unknown> | null = null, timed = false): Slot | undefined {
-    const max = this.#options.maxTasksPerChild;
-    // Quick chunks pipeline deeply (the round trip dominates); slow ones stay shallow so
-    // work is not promised to a busy worker while another could take it.
-    const quick = this.#chunkMs < this.#options.quickChunkMs;
-    const depth = quick ? this.#options.quickDepth : this.#options.depth;
-    const lowWater = quick ? depth / 2 : depth;
-    let best: Slot | undefined;
-    for (const slot of this.#slots) {
-      // A worker still starting takes a shallow pipeline: the others may be free sooner.
-      if (slot.inflight.length >= (slot.ready ? depth : this.#options.depth)) continue;
-      if (
-        slot.inflight.length >= lowWater && slot.channel.batches && !filling?.has(slot)
-      ) continue;
-      if (max !== null && slot.sent >= max) continue;
-      if (slot.inflight[0]?.job.cancelled) continue;
-      // A chunk with a timeout goes only to an idle worker: its clock then starts when it
-      // is sent, and no chunk ahead of it on that worker can hold it past its timeout.
-      if (timed && slot.inflight.length > 0) continue;
-      if (best === undefined || slot.inflight.length < best.inflight.length) best = slot;
-    }
-    return best;
-  }
-
-  /** Sends one chunk on its own (channels that take no `RUN_MANY`). */
-  #send(slot: Slot, chunk: Chunk): void {
-    const run = this.#prepare(slot, chunk);
-    if (run === null) return;
-    try {
-      slot.channel.post(run.message, run.transfer);
-    } catch (error) {
-      chunk.job.sink.failed(chunk, unsendable(chunk, error));
-      return;
-    }
-    this.#track(slot, chunk);
   }
 
   #checkDrained(): void {
@@ -853,42 +596,10 @@ export class Engine {
   }
 }
 
-/**
- * Chunks of at most this many items share a message with the other runs for their
- * worker. A bigger one goes alone: the worker can start it as soon as it arrives, while
- * the next is still being copied.
- */
-const BATCH_MAX_ITEMS = 64;
-
-/** A chunk's RUN, built and ready to post. */
-interface Outgoing {
-  readonly chunk: Chunk;
-  readonly message: RunMessage;
-  readonly transfer: Transferable[];
-}
-
 /** The initializer's arguments as INIT carries them: communication objects encoded. */
 function initArguments(initargs: readonly unknown[]): Pick<InitData, "initargs" | "encoded"> {
   const encoded = encodeItems([initargs], true);
   return encoded === null
     ? { initargs, encoded: false }
     : { initargs: encoded.items[0] as unknown[], encoded: true };
-}
-
-function unsendable(chunk: Chunk, error: unknown): SerializationError {
-  let index = -1;
-  for (let i = 0; i < chunk.items.length && index < 0; i++) {
-    try {
-      structuredClone(chunk.items[i]);
-    } catch {
-      index = i;
-    }
-  }
-  const reason = error instanceof Error ? error.message : String(error);
-  const which = index < 0 ? "the arguments" : `the arguments of item ${index}`;
-  return new SerializationError({
-    message: `Cannot send ${which} of '${chunk.job.task}' to a worker: ${reason}; ` +
-      `pass plain data (no functions, symbols or class instances with methods)`,
-    cause: error,
-  });
 }

@@ -29,22 +29,10 @@
  */
 import { serialize } from "node:v8";
 import { checkEscalation, type Permissions, validatePermissions } from "../permissions.ts";
-import {
-  CANCELLED,
-  DEFINE,
-  DONE,
-  DONE_MANY,
-  FAILED,
-  type FromWorker,
-  INIT,
-  READY,
-  RUN,
-  RUN_MANY,
-  type ToWorker,
-} from "../protocol.ts";
+import { DEFINE, type FromWorker, INIT, RUN, RUN_MANY, type ToWorker } from "../protocol.ts";
 import { configFlags, denoWords } from "../deno_cmdline.ts";
 import type { Endpoint, WorkerEnd, WorkerListener } from "./endpoint.ts";
-import { codeFiles, type CodeGraph } from "./sandbox_graph.ts";
+import { Relaunch } from "./relaunch.ts";
 import { checkSocketAccess, type Child, socketFlags, spawnChild } from "./subprocess_spawn.ts";
 
 const ENTRY = new URL("./subprocess_child.ts", import.meta.url).href;
@@ -125,20 +113,11 @@ class Channel implements SubprocessChannel {
   readonly #listener: WorkerListener;
   readonly #flags: readonly string[];
   readonly #sandboxed: boolean;
-  /** The sandbox must learn its task modules' code files (it may not read them all). */
-  readonly #needsFiles: boolean;
-  /** The code files of each module in `#modules` whose graph is known. */
-  readonly #files = new Map<string, CodeGraph>();
-  #learning = false;
+  /** The sandbox must be granted its task modules' code graphs (it may not read them all). */
+  readonly #needsGraphs: boolean;
   readonly #heap: number | null;
-  readonly #modules: Set<string>;
-  /** `INIT` and every `DEFINE`, sent again to a restarted child. */
-  readonly #history: ToWorker[] = [];
-  /** Messages waiting for the next child; null while a child takes them. */
-  #held: Held[] | null = [];
+  readonly #books: Relaunch<Held>;
   #child: Child | null = null;
-  #running = 0;
-  #readySent = false;
   #alive = true;
   #lastCode = 0;
   readonly #pending = new Set<Promise<unknown>>();
@@ -156,10 +135,10 @@ class Channel implements SubprocessChannel {
     this.#listener = listener;
     this.#sandboxed = permissions !== "inherit";
     this.#flags = permissionFlags(permissions);
-    this.#needsFiles = permissions === "none" ||
+    this.#needsGraphs = permissions === "none" ||
       (permissions !== "inherit" && permissions.read !== true);
     this.#heap = heap;
-    this.#modules = new Set(modules);
+    this.#books = new Relaunch(modules, this.#needsGraphs, this.#sandboxed);
     this.#exited = new Promise((resolve) => (this.#settleExited = resolve));
     if (this.#sandboxed) queueMicrotask(() => this.#launch());
     else this.#launch();
@@ -185,20 +164,15 @@ class Channel implements SubprocessChannel {
   post(message: ToWorker): void {
     if (!this.#alive) return;
     const bytes = encode(message);
+    const books = this.#books;
     if (message[0] === INIT || message[0] === DEFINE) {
-      if (message[0] === INIT) this.#history.length = 0;
-      this.#history.push(message);
-      const module = moduleOf(message);
-      if (this.#sandboxed && module !== null && !this.#modules.has(module)) {
-        this.#modules.add(module);
-        this.#held ??= [];
-        this.#relaunchWhenIdle();
-      }
-      if (this.#held === null) this.#send(message, bytes);
+      if (books.record(message)) this.#relaunchWhenIdle();
+      // While messages are held, the history reaches the next child on its own.
+      else if (books.held === null) this.#send(message, bytes);
       return;
     }
-    if (this.#held !== null) {
-      this.#held.push([message, bytes]);
+    if (books.held !== null) {
+      books.held.push([message, bytes]);
       return;
     }
     this.#send(message, bytes);
@@ -215,7 +189,7 @@ class Channel implements SubprocessChannel {
   close(): void {
     if (!this.#alive) return;
     this.#alive = false;
-    this.#held = null;
+    this.#books.held = null;
     const child = this.#child;
     if (child !== null) {
       child.stopped = true;
@@ -228,7 +202,7 @@ class Channel implements SubprocessChannel {
     const child = this.#child;
     if (this.#alive) {
       this.#alive = false;
-      this.#held = null;
+      this.#books.held = null;
       this.#settleWhenGone();
     }
     if (child !== null) signalChild(child, signal);
@@ -247,41 +221,23 @@ class Channel implements SubprocessChannel {
       bytes = encode([INIT, { ...data, self: { ...data.self, pid: child.process.pid } }]);
     }
     child.send(bytes);
-    if (message[0] === RUN) this.#running++;
-    else if (message[0] === RUN_MANY) this.#running += message[1].length;
+    this.#books.sent(message);
   }
 
   #relaunchWhenIdle(): void {
     // Before the first launch the microtask does it; a busy child finishes first.
-    if (this.#child !== null && this.#running === 0) this.#launch();
-  }
-
-  /** Whether every module's files are known; if not, learns them and launches then. */
-  #graphsKnown(): boolean {
-    if (!this.#needsFiles) return true;
-    const unknown = [...this.#modules].filter((module) => !this.#files.has(module));
-    if (unknown.length === 0) return true;
-    if (this.#learning) return false;
-    this.#learning = true;
-    const learnt = unknown.map((module) =>
-      codeFiles(module).then((files) => void this.#files.set(module, files))
-    );
-    Promise.all(learnt).then(() => {
-      this.#learning = false;
-      // A busy child finishes first: its answers relaunch it.
-      if (this.#child === null || this.#running === 0) this.#launch();
-    });
-    return false;
+    if (this.#child !== null && this.#books.due) this.#launch();
   }
 
   #launch(): void {
-    if (!this.#alive || this.#held === null) return;
-    if (!this.#graphsKnown()) return;
+    const books = this.#books;
+    if (!this.#alive || books.held === null) return;
+    // A busy child finishes first: its answers relaunch it.
+    const known = () => this.#child === null || books.running === 0 ? this.#launch() : undefined;
+    if (!books.graphsKnown(known)) return;
+    const held = books.takeHeld();
     const previous = this.#child;
     if (previous !== null) signalChild(previous, "SIGTERM");
-    const held = this.#held;
-    this.#held = null;
-    this.#running = 0;
     let child: Child;
     try {
       child = spawnWithDeathSignal((path) => this.#args(path), {
@@ -315,7 +271,7 @@ class Channel implements SubprocessChannel {
       this.#lastCode = end.exitCode ?? 1;
       if (child.stopped || this.#child !== child || !this.#alive) return;
       this.#alive = false;
-      this.#held = null;
+      this.#books.held = null;
       this.#settleWhenGone();
       this.#listener.ended(this.#explain(end));
     });
@@ -325,22 +281,16 @@ class Channel implements SubprocessChannel {
     });
     this.#pending.add(tracked);
     exits.add(tracked);
-    for (const message of this.#history) this.#send(message, encode(message));
+    for (const message of books.history) this.#send(message, encode(message));
     for (const [message, bytes] of held) this.#send(message, bytes);
   }
 
   #args(socket: string): string[] {
     const extra = socketFlags(socket);
-    if (this.#needsFiles) {
-      const files = new Set<string>();
-      const hosts = new Set<string>();
-      for (const module of this.#modules) {
-        const graph = this.#files.get(module);
-        for (const file of graph?.files ?? []) files.add(file);
-        for (const host of graph?.hosts ?? []) hosts.add(host);
-      }
-      if (files.size > 0) extra.push(`--allow-read=${[...files].join(",")}`);
-      if (hosts.size > 0) extra.push(`--allow-import=${[...hosts].join(",")}`);
+    if (this.#needsGraphs) {
+      const { files, hosts } = this.#books.grants();
+      if (files.length > 0) extra.push(`--allow-read=${files.join(",")}`);
+      if (hosts.length > 0) extra.push(`--allow-import=${hosts.join(",")}`);
     }
     const args = ["run", "--quiet", "--no-check", "--no-prompt", ...configFlags()];
     args.push(...withExtra(this.#flags, extra));
@@ -353,29 +303,15 @@ class Channel implements SubprocessChannel {
   #broke(reason: string): void {
     if (!this.#alive) return;
     this.#alive = false;
-    this.#held = null;
+    this.#books.held = null;
     this.#settleWhenGone();
     this.#listener.ended({ exitCode: null, error: null, reason: `broke the protocol: ${reason}` });
   }
 
   #received(message: FromWorker): void {
-    switch (message[0]) {
-      case READY:
-        // A restarted child is ready again; its owner heard that already.
-        if (this.#readySent) return;
-        this.#readySent = true;
-        break;
-      case DONE:
-      case FAILED:
-      case CANCELLED:
-        this.#running = Math.max(0, this.#running - 1);
-        break;
-      case DONE_MANY:
-        this.#running = Math.max(0, this.#running - message[1].length);
-        break;
-    }
+    if (!this.#books.received(message)) return;
     this.#listener.message(message);
-    if (this.#held !== null) this.#relaunchWhenIdle();
+    if (this.#books.held !== null) this.#relaunchWhenIdle();
   }
 
   /** Adds what only the owner's side knows: the heap limit, the modules it loads. */
@@ -500,16 +436,6 @@ function canSetDeathSignal(): boolean {
 function bootstrap(): string {
   const lines = [ENTRY, KINDS].map((url) => `import ${JSON.stringify(url)};`);
   return `data:text/javascript,${encodeURIComponent(lines.join("\n"))}`;
-}
-
-/** The module a message asks the child to import, if any. */
-function moduleOf(message: ToWorker): string | null {
-  const ref = message[0] === INIT
-    ? message[1].initializer
-    : message[0] === DEFINE
-    ? message[2]
-    : null;
-  return ref?.kind === "export" ? ref.module : null;
 }
 
 const NAMES = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;

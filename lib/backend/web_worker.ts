@@ -21,19 +21,16 @@
  * @module
  */
 import { prepareSandbox } from "../permissions.ts";
-import { checkGraphAccess, codeFiles, type CodeGraph } from "./sandbox_graph.ts";
+import { checkGraphAccess } from "./sandbox_graph.ts";
+import { Relaunch } from "./relaunch.ts";
 import type { Permissions } from "../permissions.ts";
 import {
-  CANCELLED,
   CRASHED,
   DEFINE,
-  DONE,
-  DONE_MANY,
   EXITING,
   FAILED,
   type FromWorker,
   INIT,
-  READY,
   RUN,
   type ToWorker,
   type WireError,
@@ -253,16 +250,6 @@ function withReads(
   };
 }
 
-/** The module a message asks the worker to import, if any. */
-function moduleOf(message: ToWorker): string | null {
-  const ref = message[0] === INIT
-    ? message[1].initializer
-    : message[0] === DEFINE
-    ? message[2]
-    : null;
-  return ref?.kind === "export" ? ref.module : null;
-}
-
 type Held = readonly [ToWorker, Transferable[] | undefined];
 
 /** A sandboxed worker that may read its task modules' code files (see the module doc). */
@@ -274,20 +261,8 @@ class SandboxChannel implements Endpoint {
   readonly #name: string;
   readonly #listener: WorkerListener;
   readonly #permissions: Deno.PermissionOptions;
-  /** Task modules the next worker may load. */
-  readonly #modules: Set<string>;
-  /** The code files of each module in `#modules` whose graph is known. */
-  readonly #files = new Map<string, CodeGraph>();
-  /** Graphs are being learnt: the launch waits for them. */
-  #learning = false;
-  /** `INIT` and every `DEFINE`, sent again to a restarted worker. */
-  readonly #history: ToWorker[] = [];
-  /** Messages waiting for a worker that imports a new module; null: none waiting. */
-  #held: Held[] | null = [];
+  readonly #books: Relaunch<Held>;
   #worker: Launched | null = null;
-  /** `RUN`s posted to the current worker and not answered yet. */
-  #running = 0;
-  #readySent = false;
   #alive = true;
 
   constructor(
@@ -299,7 +274,7 @@ class SandboxChannel implements Endpoint {
     this.#name = name;
     this.#listener = listener;
     this.#permissions = permissions;
-    this.#modules = new Set(modules);
+    this.#books = new Relaunch(modules, !readsAll(permissions));
     live++;
     // Started once the owner's first messages are in: their modules' files are granted too.
     queueMicrotask(() => this.#launch());
@@ -311,32 +286,26 @@ class SandboxChannel implements Endpoint {
 
   post(message: ToWorker, transfer?: Transferable[]): void {
     if (!this.#alive) return;
+    const books = this.#books;
     if (message[0] === INIT || message[0] === DEFINE) {
-      if (message[0] === INIT) this.#history.length = 0;
-      this.#history.push(message);
-      const module = moduleOf(message);
-      if (module !== null && !this.#modules.has(module)) {
-        this.#modules.add(module);
-        this.#held ??= [];
-      }
+      if (books.record(message)) this.#relaunchWhenIdle();
       // While messages are held, the history reaches the next worker on its own.
-      if (this.#held === null) send(this.#worker!, message, undefined);
-      else this.#relaunchWhenIdle();
+      else if (books.held === null) send(this.#worker!, message, undefined);
       return;
     }
-    if (this.#held !== null) {
-      this.#held.push([message, transfer]);
+    if (books.held !== null) {
+      books.held.push([message, transfer]);
       return;
     }
     send(this.#worker!, message, transfer);
-    if (message[0] === RUN) this.#running++;
+    books.sent(message);
   }
 
   terminate(): void {
     if (!this.#alive) return;
     this.#alive = false;
     live--;
-    this.#held = null;
+    this.#books.held = null;
     if (this.#worker !== null) stopLaunched(this.#worker);
     this.#worker = null;
   }
@@ -351,25 +320,20 @@ class SandboxChannel implements Endpoint {
 
   #relaunchWhenIdle(): void {
     // Before the first launch the microtask does it; a busy worker finishes first.
-    if (this.#worker !== null && this.#running === 0) this.#launch();
+    if (this.#worker !== null && this.#books.due) this.#launch();
   }
 
   #launch(): void {
-    if (!this.#alive || this.#held === null) return;
-    if (!this.#graphsKnown()) return;
+    const books = this.#books;
+    if (!this.#alive || books.held === null) return;
+    // A busy worker finishes first: its answers relaunch it.
+    const known = () => this.#worker === null || books.running === 0 ? this.#launch() : undefined;
+    if (!books.graphsKnown(known)) return;
     // Taken before the old worker stops: stopping it may start another launch at once.
-    const held = this.#held;
-    this.#held = null;
+    const held = books.takeHeld();
     if (this.#worker !== null) stopLaunched(this.#worker);
     this.#worker = null;
-    this.#running = 0;
-    const files = new Set<string>();
-    const hosts = new Set<string>();
-    for (const module of this.#modules) {
-      const graph = this.#files.get(module)!;
-      for (const file of graph.files) files.add(file);
-      for (const host of graph.hosts) hosts.add(host);
-    }
+    const { files, hosts } = books.grants();
     let worker: Launched;
     try {
       worker = launch(bootstrap(), this.#name, withReads(this.#permissions, files, hosts), {
@@ -391,7 +355,7 @@ class SandboxChannel implements Endpoint {
       return;
     }
     this.#worker = worker;
-    for (const message of this.#history) send(worker, message, undefined);
+    for (const message of books.history) send(worker, message, undefined);
     for (const [message, transfer] of held) {
       try {
         send(worker, message, transfer);
@@ -400,49 +364,14 @@ class SandboxChannel implements Endpoint {
         if (message[0] === RUN) this.#received([FAILED, message[1], unsendable(error)]);
         continue;
       }
-      if (message[0] === RUN) this.#running++;
+      books.sent(message);
     }
-  }
-
-  /** Whether every module's files are known; if not, learns them and launches then. */
-  #graphsKnown(): boolean {
-    if (readsAll(this.#permissions)) {
-      for (const module of this.#modules) this.#files.set(module, { files: [], hosts: [] });
-      return true;
-    }
-    const unknown = [...this.#modules].filter((module) => !this.#files.has(module));
-    if (unknown.length === 0) return true;
-    if (this.#learning) return false;
-    this.#learning = true;
-    const learnt = unknown.map((module) =>
-      codeFiles(module).then((files) => void this.#files.set(module, files))
-    );
-    Promise.all(learnt).then(() => {
-      this.#learning = false;
-      // A busy worker finishes first: its answers relaunch it.
-      if (this.#worker === null || this.#running === 0) this.#launch();
-    });
-    return false;
   }
 
   #received(message: FromWorker): void {
-    switch (message[0]) {
-      case READY:
-        // A restarted worker is ready again; its owner heard that already.
-        if (this.#readySent) return;
-        this.#readySent = true;
-        break;
-      case DONE:
-      case FAILED:
-      case CANCELLED:
-        this.#running = Math.max(0, this.#running - 1);
-        break;
-      case DONE_MANY:
-        this.#running = Math.max(0, this.#running - message[1].length);
-        break;
-    }
+    if (!this.#books.received(message)) return;
     this.#listener.message(message);
-    if (this.#held !== null) this.#relaunchWhenIdle();
+    if (this.#books.held !== null) this.#relaunchWhenIdle();
   }
 
   #ended(end: WorkerEnd): void {
