@@ -304,32 +304,35 @@ export class Engine {
         return;
       case INIT_FAILED:
         if (slot.ready) return this.#violation(slot, "sent INIT_FAILED after READY");
-        this.#initFailed(slot, fromWire(message[1], "initializer"));
+        const [, error] = message;
+        this.#initFailed(slot, fromWire(error, "initializer"));
         return;
       case DONE:
         if (!this.#done(slot, message)) return;
         break;
       case DONE_MANY: {
         // One pass over the batch, then one look for more work.
-        const answers = message[1];
+        const [, answers] = message;
         for (let i = 0; i < answers.length; i++) if (!this.#done(slot, answers[i]!)) return;
         break;
       }
       case FAILED: {
-        const chunk = this.#running(slot, message[1]);
+        const [, chunkId, error] = message;
+        const chunk = this.#running(slot, chunkId);
         if (chunk === undefined) return;
         this.#answered(slot);
         if (!chunk.job.cancelled) {
-          chunk.job.sink.failed(chunk, fromWire(message[2], chunk.job.task));
+          chunk.job.sink.failed(chunk, fromWire(error, chunk.job.task));
         }
         break;
       }
       case CANCELLED: {
-        const chunk = this.#running(slot, message[1]);
+        const [, chunkId] = message;
+        const chunk = this.#running(slot, chunkId);
         if (chunk === undefined) return;
         // Only a cancelled call may end this way: no chunk vanishes from the accounts.
         if (!chunk.job.cancelled) {
-          return this.#violation(slot, `said chunk ${message[1]} was cancelled, which it was not`);
+          return this.#violation(slot, `said chunk ${chunkId} was cancelled, which it was not`);
         }
         this.#answered(slot);
         break;

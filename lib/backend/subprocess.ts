@@ -1,13 +1,14 @@
 /**
  * The subprocess backend: each process is a child `deno` (`Deno.execPath()`) running
- * the same worker runtime (`subprocess_child.ts`), speaking the same protocol over its
- * stdin and stdout, values encoded with `node:v8` (structured-clone semantics).
+ * the same worker runtime (`subprocess_child.ts`), speaking the same protocol over a
+ * private Unix socket (`subprocess_spawn.ts`), values encoded with `node:v8`
+ * (structured-clone semantics).
  *
  * What differs from a Web Worker, and why one would choose it:
  * - `terminate()` sends SIGTERM, `kill()` SIGKILL: they stop a child busy in
  *   synchronous code. A child that does not exit within `KILL_AFTER_MS` of SIGTERM
  *   (it trapped the signal) gets SIGKILL.
- * - Its end is noticed when its pipes close and its status arrives; the exit code is
+ * - Its end is noticed when its socket and pipes close and its status arrives; the exit code is
  *   its own, or minus the signal number (-9 for SIGKILL), as Python reports. A V8
  *   heap-limit breach (`maxHeapMB`, passed as `--max-old-space-size`) ends the child
  *   with SIGTRAP and "out of memory" on stderr: reported as "ran out of memory".
@@ -29,7 +30,15 @@
  */
 import { serialize } from "node:v8";
 import { checkEscalation, type Permissions, validatePermissions } from "../permissions.ts";
-import { DEFINE, type FromWorker, INIT, RUN, RUN_MANY, type ToWorker } from "../protocol.ts";
+import {
+  DEFINE,
+  type FromWorker,
+  INIT,
+  RUN,
+  RUN_MANY,
+  type RunMessage,
+  type ToWorker,
+} from "../protocol.ts";
 import { configFlags, denoWords } from "../deno_cmdline.ts";
 import type { Endpoint, WorkerEnd, WorkerListener } from "./endpoint.ts";
 import { Relaunch } from "./relaunch.ts";
@@ -324,10 +333,11 @@ class Channel implements SubprocessChannel {
 }
 
 function encode(message: ToWorker): Uint8Array {
-  if (message[0] === RUN && message[7]) refuseShared(message[4], message[5]);
-  if (message[0] === RUN_MANY) {
-    for (const run of message[1]) if (run[7]) refuseShared(run[4], run[5]);
-  }
+  const refuse = ([, , , , items, spread, , encoded]: RunMessage): void => {
+    if (encoded) refuseShared(items, spread);
+  };
+  if (message[0] === RUN) refuse(message);
+  else if (message[0] === RUN_MANY) message[1].forEach(refuse);
   if (message[0] === INIT && (message[1].cancelBits !== null || message[1].busy !== null)) {
     // Shared memory cannot cross a process boundary: the child keeps its own bitmap.
     return serialize([INIT, { ...message[1], cancelBits: null, busy: null }]);
