@@ -6,9 +6,9 @@
  * its own correct result, and nothing hangs.
  */
 import assert from "node:assert/strict";
+import { assertNoLiveWorkers } from "../lib/testing.ts";
 import { Pool } from "../mod.ts";
 import type { Permissions } from "../lib/permissions.ts";
-import { liveWorkers } from "../lib/backend/web_worker.ts";
 import { liveSubprocesses, subprocessesExited } from "../lib/backend/subprocess.ts";
 import {
   deafen,
@@ -55,7 +55,7 @@ async function survives(
 
 async function noneLeft(): Promise<void> {
   await subprocessesExited();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
   assert.equal(liveSubprocesses(), 0);
 }
 

@@ -7,8 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { assertNoLiveWorkers } from "../lib/testing.ts";
 import { Event, Pool, TaskTimeout, WorkerCrashed } from "../mod.ts";
-import { liveWorkers } from "../lib/backend/web_worker.ts";
 import { liveSubprocesses, subprocessesExited } from "../lib/backend/subprocess.ts";
 import type { Backend } from "../lib/engine.ts";
 import {
@@ -112,7 +112,7 @@ async function warmPool(backend: Backend): Promise<Pool> {
 /** Both backends hold answers: each test runs on each. */
 async function noneLeft(): Promise<void> {
   await subprocessesExited();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
   assert.equal(liveSubprocesses(), 0);
 }
 
@@ -170,5 +170,5 @@ Deno.test("a task about to block on a primitive first sends the answers held bef
     gate.set();
     assert.equal(await waiting, true);
   }
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });

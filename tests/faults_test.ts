@@ -4,6 +4,7 @@
  * worker outlives the pool.
  */
 import assert from "node:assert/strict";
+import { assertNoLiveWorkers } from "../lib/testing.ts";
 import {
   fromModule,
   Pool,
@@ -14,7 +15,6 @@ import {
   TaskTimeout,
   WorkerCrashed,
 } from "../mod.ts";
-import { liveWorkers } from "../lib/backend/web_worker.ts";
 import { Engine } from "../lib/engine.ts";
 import { engineOptions } from "../lib/pool_options.ts";
 import { jobSpec, startApplyCall } from "../lib/pool_calls.ts";
@@ -47,7 +47,7 @@ async function withPool(
     assert.equal(pool.stats.workers, 2, "the pool kept its size");
     assert.deepEqual(await pool.map(double, [1, 2, 3]), [2, 4, 6], "the next tasks succeed");
   }
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 }
 
 /** Waits until no dropped worker is still spinning, so the test ends clean. */
@@ -142,7 +142,7 @@ Deno.test("a timeout starts when the worker is ready, not when work is sent to i
   const outcome = await new Promise((resolve) => startApplyCall(engine, spec, [21], resolve));
   assert.deepEqual(outcome, { ok: true, value: 42 });
   engine.terminate();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("a timeout leaves the other worker's task untouched", async () => {
@@ -308,7 +308,7 @@ Deno.test("terminate() under load settles every call and leaves no worker", asyn
   const mapped = pool.map(double, Array.from({ length: 1000 }, (_, i) => i), { chunksize: 1 });
   await new Promise((resolve) => setTimeout(resolve, 30));
   await pool.terminate();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
   const outcomes = await Promise.allSettled([...calls, mapped]);
   for (const outcome of outcomes) {
     if (outcome.status === "rejected") {

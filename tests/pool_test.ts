@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { assertNoLiveWorkers } from "../lib/testing.ts";
 import { Pool, PoolClosed, TaskCancelled, TaskError, WaitTimeout } from "../mod.ts";
 import { liveWorkers } from "../lib/backend/web_worker.ts";
 import { add, failOnNegative, square, whoAmI } from "./fixtures/tasks.ts";
@@ -178,7 +179,7 @@ Deno.test("Pool.open() rejects with TaskError when the initializer throws, leavi
     },
   );
   assert.equal(liveWorkers(), before);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Pool maxTasksPerChild replaces a worker after that many tasks", async () => {
@@ -237,7 +238,7 @@ Deno.test("Pool.close() refuses new work with PoolClosed but finishes submitted 
   await assert.rejects(pool.starmap(add, [[1, 2]]), PoolClosed);
   assert.deepEqual(await submitted, [1, 4, 9, 16]);
   await pool.join();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
   assert.equal(pool.stats.workers, 0);
 });
 
@@ -267,7 +268,7 @@ Deno.test("Pool.terminate() fails a running apply with PoolClosed", async () => 
   });
   Atomics.store(view, GATE, 1);
   await assert.rejects(pool.apply(square, [1]), PoolClosed);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Pool.map() fails fast with TaskError and the pool keeps serving", async () => {
@@ -372,7 +373,7 @@ Deno.test("Pool.open() rejects out-of-range options with a RangeError naming the
       return true;
     });
   }
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Pool map-like calls reject chunksize 0 with a RangeError naming it", async () => {
@@ -547,7 +548,7 @@ Deno.test("await using terminates every worker of the pool", async () => {
     assert.ok(liveWorkers() >= 2);
     assert.deepEqual(await pool.map(square, [1, 2]), [1, 4]);
   }
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Pool.close() then join() leaves no worker alive", async () => {
@@ -555,10 +556,10 @@ Deno.test("Pool.close() then join() leaves no worker alive", async () => {
   assert.deepEqual(await pool.map(increment, [1, 2, 3]), [2, 3, 4]);
   pool.close();
   await pool.join();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
   await pool.join();
   await pool.terminate();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("Pool.imap() aborted by its signal rejects with signal.reason", async () => {
@@ -589,5 +590,5 @@ Deno.test("Pool.imap() after close() rejects with PoolClosed", async () => {
   pool.close();
   await assert.rejects(pool.imap(square, [1, 2]).next(), PoolClosed);
   await pool.join();
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });

@@ -10,8 +10,8 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { assertNoLiveWorkers } from "../lib/testing.ts";
 import { fromModule, Pool, Process, TaskError, WorkerCrashed } from "../mod.ts";
-import { liveWorkers } from "../lib/backend/web_worker.ts";
 import { toDenoPermissions, validatePermissions } from "../lib/permissions.ts";
 import {
   countInit,
@@ -90,7 +90,7 @@ Deno.test("a 'none' pool refuses a read, keeps serving, and the program still re
   }
   assert.equal(Deno.readTextFileSync(files.file), "secret");
   assert.equal(Deno.permissions.querySync({ name: "read" }).state, "granted");
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("read: a listed path is readable, any other is refused", async () => {
@@ -199,7 +199,7 @@ Deno.test("a sandboxed Process refuses what it is not given and runs what it is"
   await allowed.start();
   assert.equal(await allowed.join(), "secret");
   assert.equal(allowed.exitCode, 0);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 /** examples/03_pool_map.ts's `square`: its module imports mod.ts, hence npm:effect. */
@@ -263,7 +263,7 @@ Deno.test("invalid permissions are a TypeError naming the option", async () => {
   );
   assert.throws(() => validatePermissions({ sys: ["hostnam"] }), /not a system information kind/);
   assert.throws(() => validatePermissions("all"), /must be "inherit", "none" or an object/);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("a set names every permission for Deno: what it leaves out is denied", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
+import { assertNoLiveWorkers } from "../lib/testing.ts";
 import { Pool, Process, type ResultOf } from "../mod.ts";
 import { fromModule, inline, task, taskRef } from "../lib/task.ts";
 import { TaskError, TaskNotFound } from "../lib/errors.ts";
-import { liveWorkers } from "../lib/backend/web_worker.ts";
 import { square } from "./fixtures/tasks.ts";
 import { cube, halve } from "./fixtures/process_tasks.ts";
 // Re-exports, reached as a user would. Namespaces are searched in the order they are
@@ -44,19 +44,19 @@ async function runInProcess<F extends (...args: never[]) => unknown>(
 
 Deno.test("a function exported from the calling module is found", async () => {
   assert.equal(await runInProcess(tripleHere, [7]), 21);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("a function imported from a fixture module is found in that module", async () => {
   assert.equal(await runInProcess(cube, [3]), 27);
   assert.equal(await runInProcess(square, [5]), 25);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("task(import.meta.url, fn) names the module explicitly", async () => {
   assert.equal(task(import.meta.url, negateHere), negateHere);
   assert.equal(await runInProcess(negateHere, [4]), -4);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("task(url, fn, exportName) finds a function exported under another name", async () => {
@@ -65,21 +65,21 @@ Deno.test("task(url, fn, exportName) finds a function exported under another nam
   const p = new Process({ target: task(PROCESS_TASKS, halve, "halve"), args: [10] });
   await p.start();
   assert.equal(await p.join(), 5);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("fromModule(url, name) runs the export in the worker", async () => {
   const increment = fromModule<(x: number) => number>(PROCESS_TASKS, "increment");
   assert.throws(() => increment(1), /runs only inside a worker/);
   assert.equal(await runInProcess(increment, [41]), 42);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("inline(fn) runs a self-contained arrow function in the worker", async () => {
   const addOne = inline((x: number) => x + 1);
   assert.equal(addOne(1), 2);
   assert.equal(await runInProcess(addOne, [99]), 100);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("inline(fn) that reads an outer variable fails with TaskError saying to export it", async () => {
@@ -95,7 +95,7 @@ Deno.test("inline(fn) that reads an outer variable fails with TaskError saying t
   assert.match(error.message, /offset/);
   assert.match(error.message, /export it from its module/);
   assert.equal(p.exitCode, 1);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 function notExported(x: number): number {
@@ -105,7 +105,7 @@ function notExported(x: number): number {
 Deno.test("Process.start() rejects a non-exported function with TaskNotFound before a worker starts", async () => {
   const p = new Process({ target: notExported, args: [1] });
   const error = await p.start().then(() => null, (e: unknown) => e);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
   assert.equal(p.isAlive(), false);
   assert.equal(p.pid, null);
   assert.ok(error instanceof TaskNotFound, `expected TaskNotFound, got ${error}`);
@@ -127,7 +127,7 @@ Deno.test("Pool.apply() rejects a non-exported function with TaskNotFound and th
     assert.equal(pool.stats.completed, 0);
     assert.equal(await pool.apply(square, [6]), 36);
   }
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("the worker refuses an export whose source differs from the function sent", async () => {
@@ -139,7 +139,7 @@ Deno.test("the worker refuses an export whose source differs from the function s
   assert.equal(error._tag, "TaskNotFound");
   assert.match(error.message, /source differs/);
   assert.match(error.message, /'cube'/);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).href;
@@ -158,7 +158,7 @@ Deno.test("a function re-exported by name (export { f } from) is found through a
   // `export { default } from`: the namespace's default is the origin's default function.
   assert.deepEqual(foundAs(Named.default), { module: "reexport_named.ts", export: "default" });
   assert.equal(await runInProcess(Named.default, [10]), 5);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("a function re-exported with export * from is found through a namespace import", async () => {
@@ -167,20 +167,20 @@ Deno.test("a function re-exported with export * from is found through a namespac
     await using pool = await Pool.open({ processes: 1 });
     assert.deepEqual(await pool.map(Star.starTriple, [1, 2, 3]), [3, 6, 9]);
   }
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("a chain of re-exports that renames the function (export * of export { f as g } from) is followed", async () => {
   assert.equal(Chain.negated.name, "chainNegate");
   assert.deepEqual(foundAs(Chain.negated), { module: "reexport_chain.ts", export: "negated" });
   assert.equal(await runInProcess(Chain.negated, [5]), -5);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("a function in a namespace re-exported whole (export * as ns from) is found in its module", async () => {
   assert.deepEqual(foundAs(NsRe.origin.nsCube), { module: "reexport_origin.ts", export: "nsCube" });
   assert.equal(await runInProcess(NsRe.origin.nsCube, [2]), 8);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("a function imported and exported again under another name (no from) is still found through a namespace", async () => {
@@ -189,14 +189,14 @@ Deno.test("a function imported and exported again under another name (no from) i
     export: "viaImport",
   });
   assert.equal(await runInProcess(ImportExport.viaImport, [1]), 2);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("a named import of a function re-exported under another name (export { f as g } from) is found", async () => {
   assert.equal(squared.name, "renamedSquare");
   assert.deepEqual(foundAs(squared), { module: "reexport_renamed.ts", export: "squared" });
   assert.equal(await runInProcess(squared, [6]), 36);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("the forms that need no re-export still work: namespace, namespace default, default import", async () => {
@@ -209,7 +209,7 @@ Deno.test("the forms that need no re-export still work: namespace, namespace def
   assert.equal(await runInProcess(Direct.default, [3]), 30);
   assert.deepEqual(foundAs(starDefault), { module: "reexport_star_origin.ts", export: "default" });
   assert.equal(await runInProcess(starDefault, [5]), 4);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
 
 Deno.test("the worker still checks the source: a same-named function met first through a namespace is refused", async () => {
@@ -225,5 +225,5 @@ Deno.test("the worker still checks the source: a same-named function met first t
   assert.ok(error instanceof TaskNotFound, `expected TaskNotFound, got ${error}`);
   assert.match(error.message, /source differs/);
   assert.match(error.message, /'shadowed'/);
-  assert.equal(liveWorkers(), 0);
+  await assertNoLiveWorkers();
 });
