@@ -29,6 +29,7 @@ import { collectInfo, formatInfo } from "./lib/cli/info.ts";
 import { mapCommand } from "./lib/cli/map.ts";
 import { exitCodeEffect, runCommand } from "./lib/cli/run.ts";
 import { runFunction } from "./lib/cli/run_function.ts";
+import { runnerCommand } from "./lib/cli/runner.ts";
 import { permissionsFromFlags, sandboxFlags } from "./lib/cli/sandbox_flags.ts";
 import { cpuCount } from "./lib/process.ts";
 
@@ -291,7 +292,7 @@ const root = Command.make(PROGRAM).pipe(
   Command.withDescription(
     "Python's multiprocessing for Deno: processes and pools over Web Workers.",
   ),
-  Command.withSubcommands([map, run, demo, bench, info]),
+  Command.withSubcommands([map, run, demo, bench, info, runnerCommand]),
   Command.withExamples([
     {
       command: `seq 1 5 | ${RUN} map ./tests/fixtures/cli_tasks.ts square`,

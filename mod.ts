@@ -1,8 +1,10 @@
 /**
  * Multiprocessing for Deno: Python's `multiprocessing` vocabulary (`Process`, `Pool`
  * with `map`/`starmap`/`apply`/`imap`, `currentProcess()`) over Deno Web Workers, with
- * two faces: Promises (`await using pool = await Pool.open()`) and Effect
- * (`yield* Pool.make()`, typed errors, scoped workers, interruption).
+ * two faces: Promises here (`await using pool = await Pool.open()`) and Effect in
+ * `@multiprocessing/deno/effect` (`yield* Pool.make()`, typed errors, scoped workers,
+ * interruption), which exports everything this module does. This module loads no
+ * Effect, so neither does a worker whose task module imports it.
  *
  * Functions cross into workers by reference: export them from their module.
  *
@@ -29,10 +31,16 @@ export type {
   TaskFunction,
   Unwrapped,
 } from "./lib/types.ts";
-export { type EffectMapOptions, type EffectPool, PoolService } from "./lib/pool_effect.ts";
-export type { ApplyOptions, FaultOptions, MapOptions, PoolOptions } from "./lib/pool_options.ts";
+export type {
+  ApplyOptions,
+  FaultOptions,
+  LazyMapOptions,
+  MapOptions,
+  PoolOptions,
+} from "./lib/pool_options.ts";
+export type { ClusterOptions } from "./lib/cluster/options.ts";
 export type { PoolStats } from "./lib/engine.ts";
-export type { Settled } from "./lib/jobs.ts";
+export type { Settled, SettledAt } from "./lib/jobs.ts";
 export { AsyncResult, type AsyncResultCallbacks } from "./lib/async_result.ts";
 export {
   activeChildren,
@@ -95,12 +103,6 @@ export {
   IpcError,
 } from "./lib/worker/ipc/errors.ts";
 export {
-  type Acquirable,
-  type EffectQueueOptions,
-  type EffectWaitOptions,
-  IpcEffect,
-} from "./lib/ipc_effect.ts";
-export {
   ALL_COMPLETED,
   asCompleted,
   type AsCompletedOptions,
@@ -113,12 +115,6 @@ export {
   wait,
 } from "./lib/futures.ts";
 export type { MapZipOptions, ZipInputs } from "./lib/map_zip.ts";
-export {
-  type EffectAsCompletedOptions,
-  type EffectFuturesWaitOptions,
-  FuturesEffect,
-  type FuturesEffectApi,
-} from "./lib/futures_effect.ts";
 export { SimpleQueue } from "./lib/worker/ipc/simple_queue.ts";
 export {
   type Context,
@@ -137,3 +133,6 @@ export {
   ValueProxy,
 } from "./lib/worker/ipc/manager_proxies.ts";
 export { ManagerClosed } from "./lib/worker/ipc/manager_channel.ts";
+export { type ErrorClass, registerError } from "./lib/error_registry.ts";
+export * as connection from "./lib/connection_wait.ts";
+export type { ProcessBaseOptions } from "./lib/process.ts";

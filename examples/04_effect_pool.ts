@@ -27,7 +27,7 @@
  * @module
  */
 import { Effect, Option } from "effect";
-import { Pool } from "../mod.ts";
+import { Pool } from "../lib/effect.ts";
 
 /**
  * x².

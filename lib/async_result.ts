@@ -5,8 +5,21 @@
  *
  * @module
  */
-import * as Effect from "effect/Effect";
+import type * as Effect from "effect/Effect";
 import { type PoolError, TaskCancelled, WaitTimeout } from "./errors.ts";
+
+/**
+ * How a handle becomes an Effect: installed by the Effect face when it loads
+ * (`async_result_effect.ts`), so that the Promise face never loads Effect.
+ */
+let toEffect: (<T>(result: AsyncResult<T>) => Effect.Effect<T, PoolError>) | undefined;
+
+/** Installs `handle.effect`; called once by `async_result_effect.ts`. */
+export function installEffect(
+  convert: <T>(result: AsyncResult<T>) => Effect.Effect<T, PoolError>,
+): void {
+  toEffect = convert;
+}
 
 /** Callbacks run when the result arrives, as Python's `callback`/`error_callback`. */
 export interface AsyncResultCallbacks<T> {
@@ -208,14 +221,21 @@ export class AsyncResult<T> implements PromiseLike<T> {
     return true;
   }
 
-  /** The result as an Effect, for the Effect face. */
+  /**
+   * The result as an Effect, for the Effect face (`@multiprocessing/deno/effect`, which
+   * must be loaded: importing anything from it is enough).
+   *
+   * @throws {TypeError} The Effect face is not loaded.
+   */
   get effect(): Effect.Effect<T, PoolError> {
-    return Effect.callback<T, PoolError>((resume) => {
-      this.#promise.then(
-        (value) => resume(Effect.succeed(value)),
-        (error: PoolError) => resume(Effect.fail(error)),
+    if (toEffect === undefined) {
+      throw new TypeError(
+        "Cannot read 'handle.effect' as the Effect face is not loaded: import the Effect face " +
+          'from "@multiprocessing/deno/effect" (e.g. `import { Pool } from ' +
+          '"@multiprocessing/deno/effect"`) rather than from "@multiprocessing/deno"',
       );
-    });
+    }
+    return toEffect(this);
   }
 
   /** Makes the handle awaitable. */

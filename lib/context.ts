@@ -2,16 +2,12 @@
  * `getContext()`, as Python's `multiprocessing.get_context()`: Python's start methods
  * (`spawn`, `fork`, `forkserver`) map onto this library's backends, so a context is
  * the same API with its `backend` chosen once: `ctx.Pool.open()` and `new ctx.Process()`
- * make pools and processes of that backend.
+ * make pools and processes of that backend. The Effect face's contexts (with
+ * `ctx.Pool.make`, `ctx.Process.spawn`) are in `context_effect.ts`.
  *
  * @module
  */
-import type * as Effect from "effect/Effect";
-import type * as Layer from "effect/Layer";
-import type * as Scope from "effect/Scope";
-import type { PoolError, SerializationError, TaskNotFound } from "./errors.ts";
 import { Pool } from "./pool.ts";
-import type { EffectPool } from "./pool_effect.ts";
 import type { PoolOptions } from "./pool_options.ts";
 import { Process, type ProcessOptions } from "./process.ts";
 import type { TaskFunction } from "./types.ts";
@@ -23,10 +19,6 @@ export type StartMethod = "worker" | "subprocess";
 export interface ContextProcessClass {
   /** Makes a process of the context's backend (see `Process`). */
   new <F extends TaskFunction>(options: ProcessOptions<F>): Process<F>;
-  /** Starts a scoped process of the context's backend (see `Process.spawn`). */
-  spawn<F extends TaskFunction>(
-    options: ProcessOptions<F>,
-  ): Effect.Effect<Process<F>, TaskNotFound | SerializationError, Scope.Scope>;
   /** The `Process` prototype, so `instanceof` works with either class. */
   readonly prototype: Process<TaskFunction>;
 }
@@ -35,10 +27,6 @@ export interface ContextProcessClass {
 export interface ContextPool {
   /** Opens a pool of the context's backend (see `Pool.open`). */
   open(options?: PoolOptions): Promise<Pool>;
-  /** The Effect face: a scoped pool of the context's backend (see `Pool.make`). */
-  make(options?: PoolOptions): Effect.Effect<EffectPool, PoolError, Scope.Scope>;
-  /** A layer providing a pool of the context's backend (see `Pool.layer`). */
-  layer(options?: PoolOptions): Layer.Layer<EffectPool, PoolError>;
 }
 
 /** What `getContext` returns: the library's process-making API for one backend. */
@@ -49,7 +37,7 @@ export interface Context {
   getStartMethod(): StartMethod;
   /** `Process` with this context's backend. */
   readonly Process: ContextProcessClass;
-  /** `Pool.open`, `Pool.make` and `Pool.layer` with this context's backend. */
+  /** `Pool.open` with this context's backend. */
   readonly Pool: ContextPool;
 }
 
@@ -83,6 +71,22 @@ const contexts = new Map<StartMethod, Context>();
  * ```
  */
 export function getContext(method: StartMethod = "worker"): Context {
+  checkMethod(method);
+  let context = contexts.get(method);
+  if (context === undefined) {
+    context = makeContext(method);
+    contexts.set(method, context);
+  }
+  return context;
+}
+
+/**
+ * Throws the RangeError `getContext` throws for an unknown start method.
+ *
+ * @param method The start method to check.
+ * @throws {RangeError} `method` is not `"worker"` or `"subprocess"`.
+ */
+export function checkMethod(method: StartMethod): void {
   if (method !== "worker" && method !== "subprocess") {
     throw new RangeError(
       `Cannot get a context as 'method' must be "worker" or "subprocess": current value is ${
@@ -90,12 +94,6 @@ export function getContext(method: StartMethod = "worker"): Context {
       } (Python's "spawn", "fork" and "forkserver" all map to one of these two)`,
     );
   }
-  let context = contexts.get(method);
-  if (context === undefined) {
-    context = makeContext(method);
-    contexts.set(method, context);
-  }
-  return context;
 }
 
 /**
@@ -118,12 +116,6 @@ function makeContext(backend: StartMethod): Context {
     constructor(options: ProcessOptions<F>) {
       super({ backend, ...options });
     }
-
-    static override spawn<F extends TaskFunction>(
-      options: ProcessOptions<F>,
-    ): Effect.Effect<Process<F>, TaskNotFound | SerializationError, Scope.Scope> {
-      return Process.spawn({ backend, ...options });
-    }
   }
   return Object.freeze({
     backend,
@@ -131,8 +123,6 @@ function makeContext(backend: StartMethod): Context {
     Process: ContextProcess,
     Pool: Object.freeze({
       open: (options: PoolOptions = {}) => Pool.open({ backend, ...options }),
-      make: (options: PoolOptions = {}) => Pool.make({ backend, ...options }),
-      layer: (options: PoolOptions = {}) => Pool.layer({ backend, ...options }),
     }),
   });
 }

@@ -302,11 +302,12 @@ export class Engine {
         if (this.#opened) this.#maybeOpened();
         this.#pump();
         return;
-      case INIT_FAILED:
+      case INIT_FAILED: {
         if (slot.ready) return this.#violation(slot, "sent INIT_FAILED after READY");
         const [, error] = message;
         this.#initFailed(slot, fromWire(error, "initializer"));
         return;
+      }
       case DONE:
         if (!this.#done(slot, message)) return;
         break;

@@ -7,6 +7,7 @@
  * @module
  */
 import type { WireError } from "./protocol.ts";
+import { causeFromWire, rebuildError } from "./error_registry.ts";
 
 /**
  * The parent of every error this library raises: an `Error` whose fields are copied
@@ -61,6 +62,14 @@ export interface TaskErrorFields {
  * The task itself threw. Keeps the remote error's name, message, stack and cause; when
  * the task threw something that is not an `Error`, `value` holds it.
  *
+ * When the task's error is of a built-in class (`RangeError`, `TypeError`,
+ * `AggregateError`, `DOMException`, `Deno.errors.*`...) or a registered one
+ * (`registerError`, or the `errors` option of a pool or process), the rejection is that
+ * error itself, rebuilt with its fields, cause chain and remote stack, and it still
+ * counts as a `TaskError`: `instanceof TaskError` is true, it has `remoteName`,
+ * `isError` and `remoteStack`, and its `_tag` is `"TaskError"` unless its class has its
+ * own `_tag` (then `Effect.catchTag` takes that one).
+ *
  * @example Catching a task's failure
  * ```ts
  * import { TaskError } from "./errors.ts";
@@ -79,6 +88,12 @@ export class TaskError extends MultiprocessingError {
   /** Makes the error from its fields. */
   constructor(fields: TaskErrorFields) {
     super(fields);
+  }
+
+  /** A task's error rebuilt as its own class counts as a `TaskError` too. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (typeof value === "object" && value !== null && rebuiltTaskErrors.has(value)) ||
+      Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }
 /** The fields `TaskError` carries, beside `message` and `cause`. */
@@ -339,7 +354,14 @@ export function fromWire(
   }
 }
 
+/**
+ * A task's error: its own class when that is built in or registered (see
+ * `registerError`), carrying `TaskError`'s fields and counting as one; else a
+ * `TaskError` proper.
+ */
 function taskErrorFromWire(wire: WireError): TaskError {
+  const rebuilt = wire.isError ? rebuildError(wire) : null;
+  if (rebuilt !== null) return asTaskError(rebuilt, wire);
   const error = new TaskError({
     message: wire.message,
     remoteName: wire.name,
@@ -356,10 +378,21 @@ function taskErrorFromWire(wire: WireError): TaskError {
   return error;
 }
 
-function causeFromWire(wire: WireError): unknown {
-  if (!wire.isError) return wire.value;
-  const cause = new Error(wire.message, wire.cause ? { cause: causeFromWire(wire.cause) } : {});
-  cause.name = wire.name;
-  if (wire.stack !== undefined) cause.stack = wire.stack;
-  return cause;
+/** Errors of the task's own class that count as `TaskError` (`instanceof`). */
+const rebuiltTaskErrors = new WeakSet<object>();
+
+/**
+ * Gives a rebuilt error `TaskError`'s fields (hidden from printing) and its tag unless
+ * its class has its own, so `catch`/`catchTag("TaskError")` code keeps working.
+ */
+function asTaskError(error: Error, wire: WireError): TaskError {
+  const hidden = (key: string, value: unknown): void => {
+    Object.defineProperty(error, key, { value, writable: true, configurable: true });
+  };
+  if (!("_tag" in error)) hidden("_tag", "TaskError");
+  hidden("remoteName", wire.name);
+  hidden("isError", true);
+  if (wire.stack !== undefined) hidden("remoteStack", wire.stack);
+  rebuiltTaskErrors.add(error);
+  return error as unknown as TaskError;
 }

@@ -7,7 +7,7 @@
  * @example The first of two to end
  * ```ts
  * import { Effect } from "effect";
- * import { FuturesEffect, inline, Pool } from "../mod.ts";
+ * import { FuturesEffect, inline, Pool } from "./effect.ts";
  * import assert from "node:assert/strict";
  *
  * const square = inline((x: number) => x * x);
@@ -27,6 +27,7 @@
 import * as Effect from "effect/Effect";
 import * as Stream from "effect/Stream";
 import type { AsyncResult } from "./async_result.ts";
+import "./async_result_effect.ts";
 import { WaitTimeout } from "./errors.ts";
 import {
   asCompleted as asCompletedPromise,
@@ -57,7 +58,7 @@ export interface EffectAsCompletedOptions {
  * @example
  * ```ts
  * import { Effect } from "effect";
- * import { FuturesEffect, inline, Pool } from "../mod.ts";
+ * import { FuturesEffect, inline, Pool } from "./effect.ts";
  * import assert from "node:assert/strict";
  *
  * const square = inline((x: number) => x * x);
@@ -89,7 +90,7 @@ function wait<H extends AsyncResult<unknown>>(
  * @example
  * ```ts
  * import { Effect, Stream } from "effect";
- * import { FuturesEffect, inline, Pool } from "../mod.ts";
+ * import { FuturesEffect, inline, Pool } from "./effect.ts";
  * import assert from "node:assert/strict";
  *
  * const square = inline((x: number) => x * x);
@@ -127,7 +128,7 @@ function asCompleted<H extends AsyncResult<unknown>>(
  *
  * @example
  * ```ts
- * import { FuturesEffect } from "../mod.ts";
+ * import { FuturesEffect } from "./effect.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(typeof FuturesEffect.wait, "function");

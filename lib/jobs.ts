@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Engine, Job, JobFaults } from "./engine.ts";
+import type { Chunk, Engine, Job, JobFaults } from "./engine.ts";
 import type { PoolError } from "./errors.ts";
 import type { TaskRef } from "./protocol.ts";
 
@@ -14,6 +14,13 @@ import type { TaskRef } from "./protocol.ts";
 export type Settled<T> =
   | { readonly status: "fulfilled"; readonly value: T }
   | { readonly status: "rejected"; readonly reason: PoolError };
+
+/**
+ * One item's outcome from a lazy map with `settled: true`, with the item's position in
+ * the input (the unordered forms yield in completion order, so the position says which
+ * item it was).
+ */
+export type SettledAt<T> = Settled<T> & { readonly index: number };
 
 /** The function a job runs, already resolved to a reference. */
 export interface JobSpec {
@@ -119,10 +126,16 @@ function joined(answers: ReadonlyArray<readonly unknown[]>): unknown[] {
   return out;
 }
 
-/** Options of `startImap`. */
+/** How an `ImapIterator` runs: one description for `imap` and all its forms. */
 export interface ImapSettings {
   readonly chunksize: number;
+  /** Yield in input order; otherwise as results are ready. */
   readonly ordered: boolean;
+  /**
+   * Yield every item's outcome as a `Settled` and go on past failures; otherwise yield
+   * values and end at the first failure, throwing it.
+   */
+  readonly settled: boolean;
   /** Chunks submitted and not yet yielded, at most. */
   readonly inFlight: number;
 }
@@ -163,17 +176,44 @@ export class ImapIterator implements AsyncIterableIterator<unknown> {
       this.#syncSource = null;
       this.#asyncSource = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     }
-    this.#job = engine.createJob(spec.ref, spec.task, spec.spread, false, {
-      done: (chunk, values, errors) => {
-        const first = errors?.[0];
-        this.#answer(chunk.seq, {
-          values,
-          end: first ? first[0] : values.length,
-          error: first ? first[1] : null,
-        });
-      },
-      failed: (chunk, error) => this.#answer(chunk.seq, { values: [], end: 0, error }),
-    }, spec.faults);
+    const sink = settings.settled
+      ? {
+        done: (chunk: Chunk, values: readonly unknown[], errors: ItemErrors | null) =>
+          this.#answer(
+            chunk.seq,
+            everyOutcome(chunk.seq * settings.chunksize, values, errors),
+          ),
+        failed: (chunk: Chunk, error: PoolError) =>
+          this.#answer(
+            chunk.seq,
+            everyOutcome(
+              chunk.seq * settings.chunksize,
+              chunk.items.map(() => undefined),
+              null,
+              error,
+            ),
+          ),
+      }
+      : {
+        done: (chunk: Chunk, values: readonly unknown[], errors: ItemErrors | null) => {
+          const first = errors?.[0];
+          this.#answer(chunk.seq, {
+            values,
+            end: first ? first[0] : values.length,
+            error: first ? first[1] : null,
+          });
+        },
+        failed: (chunk: Chunk, error: PoolError) =>
+          this.#answer(chunk.seq, { values: [], end: 0, error }),
+      };
+    this.#job = engine.createJob(
+      spec.ref,
+      spec.task,
+      spec.spread,
+      settings.settled,
+      sink,
+      spec.faults,
+    );
   }
 
   [Symbol.asyncIterator](): this {
@@ -270,6 +310,32 @@ export class ImapIterator implements AsyncIterableIterator<unknown> {
       void Promise.resolve(source?.return?.()).catch(() => {});
     }
   }
+}
+
+type ItemErrors = ReadonlyArray<readonly [number, PoolError]>;
+
+/**
+ * A chunk's answer as one `SettledAt` per item, counting positions from `first`;
+ * `failed` is the whole chunk's failure.
+ */
+function everyOutcome(
+  first: number,
+  values: readonly unknown[],
+  errors: ItemErrors | null,
+  failed: PoolError | null = null,
+): Answer {
+  const outcomes: SettledAt<unknown>[] = [];
+  let next = 0;
+  for (let i = 0; i < values.length; i++) {
+    const error = failed ?? (errors?.[next]?.[0] === i ? errors[next++]![1] : null);
+    const index = first + i;
+    outcomes.push(
+      error === null
+        ? { status: "fulfilled", value: values[i], index }
+        : { status: "rejected", reason: error, index },
+    );
+  }
+  return { values: outcomes, end: outcomes.length, error: null };
 }
 
 interface Answer {

@@ -44,7 +44,7 @@ export interface Owner {
   /** The pool's name (its workers are `name-1`, `name-2`, ...) or the process's. */
   readonly name: string;
   /** What its processes are. */
-  readonly backend: "worker" | "subprocess";
+  readonly backend: "worker" | "subprocess" | "cluster";
   /** Where it was made: `file:///path/main.ts:12:26`, the first frame outside lib/. */
   readonly openedAt: string;
   /** Whether it is still open (a pool not closed nor terminated; a process running). */
@@ -106,7 +106,7 @@ function siteOf(stack: string): string {
  */
 export function trackPool(
   engine: PoolProbe,
-  settings: { readonly name: string; readonly backend: "worker" | "subprocess" },
+  settings: { readonly name: string; readonly backend: "worker" | "subprocess" | "cluster" },
   madeBy: "Pool.open" | "Pool.make",
   site: string,
 ): <T extends object>(handle: T) => T {

@@ -213,7 +213,10 @@ export function mapZipCall(
   return {
     start: () =>
       bounded(
-        imapCall(engine, spec, zipInputs(inputs), options.chunksize, true),
+        imapCall(engine, spec, zipInputs(inputs), options.chunksize, {
+          ordered: true,
+          settled: false,
+        }),
         method,
         options.timeout ?? Infinity,
         options.signal,

@@ -1,14 +1,12 @@
 /**
  * `Pool`, the Promise face: Python's `multiprocessing.Pool` for Deno, with `await using`
- * for cleanup and an `AbortSignal` for cancellation. `Pool.make` and `Pool.layer` give
- * the same pool on the Effect face.
+ * for cleanup and an `AbortSignal` for cancellation. The Effect face (`Pool.make`,
+ * `Pool.layer`) extends this class in `pool_effect.ts`, so that programs using only
+ * Promises (and the workers that import their modules) never load Effect.
  *
  * @module
  */
 import type { ArgOf, ResultOf, Sendable, SendableArgs, TaskFunction } from "./types.ts";
-import type * as Effect from "effect/Effect";
-import type * as Layer from "effect/Layer";
-import type * as Scope from "effect/Scope";
 import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
 import { Engine, type PoolStats } from "./engine.ts";
 import { startFuture } from "./futures.ts";
@@ -16,7 +14,7 @@ import { mapZipCall, type MapZipOptions, type ZipInputs } from "./map_zip.ts";
 // Lets a Barrier's action cross into workers by reference, as task functions do.
 import "./function_refs.ts";
 import type { PoolError } from "./errors.ts";
-import type { Settled } from "./jobs.ts";
+import type { Settled, SettledAt } from "./jobs.ts";
 import { callSite, trackPool } from "./live_registry.ts";
 import {
   checkCallChunksize,
@@ -27,11 +25,11 @@ import {
   type Started,
   startMapCall,
 } from "./pool_calls.ts";
-import { type EffectPool, layer, make, PoolService } from "./pool_effect.ts";
 import {
   type ApplyOptions,
   engineOptions,
   type FaultOptions,
+  type LazyMapOptions,
   type MapOptions,
   type PoolOptions,
 } from "./pool_options.ts";
@@ -56,7 +54,8 @@ import {
 export class Pool implements AsyncDisposable {
   readonly #engine: Engine;
 
-  private constructor(engine: Engine) {
+  /** Made by `Pool.open` (or the Effect face's subclass): not called directly. */
+  protected constructor(engine: Engine) {
     this.#engine = engine;
   }
 
@@ -92,56 +91,6 @@ export class Pool implements AsyncDisposable {
       engine.open((error) => (error ? reject(error) : resolve(tracked(new Pool(engine)))));
     });
   }
-
-  /**
-   * The Effect face: opens a pool as a scoped resource; closing the scope terminates
-   * every worker. Its methods return Effects with typed errors.
-   *
-   * @example
-   * ```ts
-   * import { Effect } from "effect";
-   * import { inline, Pool } from "../mod.ts";
-   * import assert from "node:assert/strict";
-   *
-   * const square = inline((x: number) => x * x);
-   *
-   * const program = Effect.gen(function* () {
-   *   const pool = yield* Pool.make({ processes: 2 });
-   *   return yield* pool.map(square, [1, 2, 3]);
-   * });
-   * assert.deepEqual(await Effect.runPromise(Effect.scoped(program)), [1, 4, 9]);
-   * ```
-   */
-  static make(options: PoolOptions = {}): Effect.Effect<EffectPool, PoolError, Scope.Scope> {
-    return make(options);
-  }
-
-  /**
-   * The pool as a service for a whole Effect program: a `Layer` that opens it and
-   * terminates it with the layer.
-   *
-   * @example
-   * ```ts
-   * import { Effect } from "effect";
-   * import { inline, Pool } from "../mod.ts";
-   * import assert from "node:assert/strict";
-   *
-   * const square = inline((x: number) => x * x);
-   *
-   * const program = Effect.gen(function* () {
-   *   const pool = yield* Pool.Service;
-   *   return yield* pool.apply(square, [9]);
-   * });
-   * const result = await Effect.runPromise(Effect.provide(program, Pool.layer({ processes: 1 })));
-   * assert.equal(result, 81);
-   * ```
-   */
-  static layer(options: PoolOptions = {}): Layer.Layer<EffectPool, PoolError> {
-    return layer(options);
-  }
-
-  /** The service key under which `Pool.layer` provides the pool. */
-  static readonly Service: typeof PoolService = PoolService;
 
   /** Number of worker processes. */
   get processes(): number {
@@ -283,25 +232,121 @@ export class Pool implements AsyncDisposable {
   /**
    * Lazily maps `fn` over any iterable or async iterable, yielding results in input
    * order while keeping a bounded number of chunks in flight: memory stays flat on an
-   * endless input. Breaking out of the loop cancels what is still running.
+   * endless input. Breaking out of the loop cancels what is still running. With
+   * `settled: true`, yields every item's outcome (a `Settled`) and goes on past
+   * failures, as `mapSettled` does, each with the item's `index` in the input.
    *
-   * @param options `chunksize` (default 1, as Python's), `signal`.
+   * @param options `chunksize` (default 1, as Python's), `signal`, `settled`.
+   *
+   * @example Every outcome, lazily
+   * ```ts
+   * import { inline, Pool } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const invert = inline((x: number) => {
+   *   if (x === 0) throw new RangeError("zero");
+   *   return 1 / x;
+   * });
+   * await using pool = await Pool.open({ processes: 1 });
+   * const statuses = [];
+   * for await (const outcome of pool.imap(invert, [1, 0, 2], { settled: true })) {
+   *   statuses.push(outcome.status);
+   * }
+   * assert.deepEqual(statuses, ["fulfilled", "rejected", "fulfilled"]);
+   * ```
    */
   imap<F extends TaskFunction>(
     fn: F,
     input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
-    options: MapOptions = {},
-  ): AsyncIterableIterator<ResultOf<F>> {
-    return this.#imap("imap", fn, input, options, true);
+    options: LazyMapOptions & { readonly settled: true },
+  ): AsyncIterableIterator<SettledAt<ResultOf<F>>>;
+  /** Lazily maps `fn` over `input`, yielding results in input order. */
+  imap<F extends TaskFunction>(
+    fn: F,
+    input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
+    options?: LazyMapOptions,
+  ): AsyncIterableIterator<ResultOf<F>>;
+  imap(
+    fn: TaskFunction,
+    input: Iterable<unknown> | AsyncIterable<unknown>,
+    options: LazyMapOptions = {},
+  ): AsyncIterableIterator<unknown> {
+    return this.#imap("imap", fn, input, options, LAZY.imap);
   }
 
+  /** As `imap`, yielding each result (or outcome) as soon as it is ready. */
+  imapUnordered<F extends TaskFunction>(
+    fn: F,
+    input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
+    options: LazyMapOptions & { readonly settled: true },
+  ): AsyncIterableIterator<SettledAt<ResultOf<F>>>;
   /** As `imap`, yielding each result as soon as it is ready (completion order). */
   imapUnordered<F extends TaskFunction>(
     fn: F,
     input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
-    options: MapOptions = {},
-  ): AsyncIterableIterator<ResultOf<F>> {
-    return this.#imap("imapUnordered", fn, input, options, false);
+    options?: LazyMapOptions,
+  ): AsyncIterableIterator<ResultOf<F>>;
+  imapUnordered(
+    fn: TaskFunction,
+    input: Iterable<unknown> | AsyncIterable<unknown>,
+    options: LazyMapOptions = {},
+  ): AsyncIterableIterator<unknown> {
+    return this.#imap("imapUnordered", fn, input, options, LAZY.imapUnordered);
+  }
+
+  /**
+   * As `imap`, for functions of several arguments: each item is an argument list, as
+   * `starmap`'s (Python has no lazy `starmap`; this is its `imap` of `starmap`).
+   *
+   * @example
+   * ```ts
+   * import { inline, Pool } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const add = inline((a: number, b: number) => a + b);
+   * await using pool = await Pool.open({ processes: 1 });
+   * const sums = [];
+   * for await (const sum of pool.istarmap(add, [[1, 2], [3, 4]])) sums.push(sum);
+   * assert.deepEqual(sums, [3, 7]);
+   * ```
+   */
+  istarmap<F extends TaskFunction>(
+    fn: F,
+    input: Iterable<SendableArgs<Parameters<F>>> | AsyncIterable<SendableArgs<Parameters<F>>>,
+    options: LazyMapOptions & { readonly settled: true },
+  ): AsyncIterableIterator<SettledAt<ResultOf<F>>>;
+  /** As `imap`, each item being an argument list. */
+  istarmap<F extends TaskFunction>(
+    fn: F,
+    input: Iterable<SendableArgs<Parameters<F>>> | AsyncIterable<SendableArgs<Parameters<F>>>,
+    options?: LazyMapOptions,
+  ): AsyncIterableIterator<ResultOf<F>>;
+  istarmap(
+    fn: TaskFunction,
+    input: Iterable<unknown> | AsyncIterable<unknown>,
+    options: LazyMapOptions = {},
+  ): AsyncIterableIterator<unknown> {
+    return this.#imap("istarmap", fn, input, options, LAZY.istarmap);
+  }
+
+  /** As `istarmap`, yielding each outcome as soon as it is ready. */
+  istarmapUnordered<F extends TaskFunction>(
+    fn: F,
+    input: Iterable<SendableArgs<Parameters<F>>> | AsyncIterable<SendableArgs<Parameters<F>>>,
+    options: LazyMapOptions & { readonly settled: true },
+  ): AsyncIterableIterator<SettledAt<ResultOf<F>>>;
+  /** As `istarmap`, yielding each result as soon as it is ready (completion order). */
+  istarmapUnordered<F extends TaskFunction>(
+    fn: F,
+    input: Iterable<SendableArgs<Parameters<F>>> | AsyncIterable<SendableArgs<Parameters<F>>>,
+    options?: LazyMapOptions,
+  ): AsyncIterableIterator<ResultOf<F>>;
+  istarmapUnordered(
+    fn: TaskFunction,
+    input: Iterable<unknown> | AsyncIterable<unknown>,
+    options: LazyMapOptions = {},
+  ): AsyncIterableIterator<unknown> {
+    return this.#imap("istarmapUnordered", fn, input, options, LAZY.istarmapUnordered);
   }
 
   /**
@@ -415,25 +460,26 @@ export class Pool implements AsyncDisposable {
     return result;
   }
 
-  #imap<T>(
+  /** Every lazy form, described once: `form` says which (see `LAZY`). */
+  #imap(
     method: string,
     fn: TaskFunction,
     input: Iterable<unknown> | AsyncIterable<unknown>,
-    options: MapOptions,
-    ordered: boolean,
-  ): AsyncIterableIterator<T> {
+    options: LazyMapOptions,
+    form: LazyForm,
+  ): AsyncIterableIterator<unknown> {
     checkCallChunksize(method, options.chunksize);
     checkIterable(method, input, true);
     const iterator = imapCall(
       this.#engine,
-      jobSpec(this.#engine, fn, false, options, method),
+      jobSpec(this.#engine, fn, form.spread, options, method),
       input,
       options.chunksize,
-      ordered,
+      { ordered: form.ordered, settled: options.settled === true },
     );
     const { signal } = options;
-    if (signal === undefined) return iterator as AsyncIterableIterator<T>;
-    return abortable(iterator, signal) as AsyncIterableIterator<T>;
+    if (signal === undefined) return iterator;
+    return abortable(iterator, signal);
   }
 
   /** Runs `start`, settling a Promise through it; an abort cancels and rejects. */
@@ -520,3 +566,17 @@ function abortable<T>(
     },
   };
 }
+
+/** How a lazy map runs, beside its options: its items are argument lists, its order. */
+interface LazyForm {
+  readonly spread: boolean;
+  readonly ordered: boolean;
+}
+
+/** The lazy maps, one line each: the methods above are thin adapters over this table. */
+const LAZY = {
+  imap: { spread: false, ordered: true },
+  imapUnordered: { spread: false, ordered: false },
+  istarmap: { spread: true, ordered: true },
+  istarmapUnordered: { spread: true, ordered: false },
+} as const satisfies Record<string, LazyForm>;

@@ -83,11 +83,12 @@ export function imapCall(
   spec: JobSpec,
   input: Iterable<unknown> | AsyncIterable<unknown>,
   chunksize: number | undefined,
-  ordered: boolean,
+  form: { readonly ordered: boolean; readonly settled: boolean },
 ): ImapIterator {
   return new ImapIterator(engine, spec, input, {
     chunksize: chunksize ?? 1,
-    ordered,
+    ordered: form.ordered,
+    settled: form.settled,
     inFlight: imapInFlight(engine.processes),
   });
 }

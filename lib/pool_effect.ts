@@ -1,7 +1,7 @@
 /**
- * The pool on the Effect face: a scoped resource whose methods are Effects with typed
- * errors; interrupting a call cancels its chunks. `imap` and `imapUnordered` are
- * Streams.
+ * The pool on the Effect face: `Pool` with `make` and `layer`, a scoped resource whose
+ * methods are Effects with typed errors; interrupting a call cancels its chunks. `imap`
+ * and `imapUnordered` are Streams. Public through `@multiprocessing/deno/effect`.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import * as Layer from "effect/Layer";
 import type * as Scope from "effect/Scope";
 import * as Stream from "effect/Stream";
 import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
+import "./async_result_effect.ts";
 import { Engine, type PoolStats } from "./engine.ts";
 import {
   PoolClosed,
@@ -38,6 +39,7 @@ import {
   startMapCall,
 } from "./pool_calls.ts";
 import { engineOptions, type FaultOptions, type PoolOptions } from "./pool_options.ts";
+import { Pool as PromisePool } from "./pool.ts";
 
 /** Options of the Effect face's map-like calls (cancellation is interruption). */
 export interface EffectMapOptions extends FaultOptions {
@@ -131,7 +133,7 @@ export interface EffectPool {
  * @example
  * ```ts
  * import { Effect } from "effect";
- * import { Pool, PoolService } from "../mod.ts";
+ * import { Pool, PoolService } from "./effect.ts";
  *
  * const program = Effect.gen(function* () {
  *   const pool = yield* PoolService;
@@ -143,6 +145,77 @@ export interface EffectPool {
 export const PoolService: Context.Service<EffectPool, EffectPool> = Context.Service<EffectPool>(
   "multiprocessing/Pool",
 );
+
+/**
+ * `Pool` with its Effect face: everything the Promise face's `Pool` has (`Pool.open`),
+ * plus `Pool.make` (a scoped pool whose methods are Effects) and `Pool.layer`.
+ *
+ * @example A scoped pool
+ * ```ts
+ * import { Effect } from "effect";
+ * import { inline, Pool } from "./effect.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const square = inline((x: number) => x * x);
+ *
+ * const program = Effect.gen(function* () {
+ *   const pool = yield* Pool.make({ processes: 2 });
+ *   return yield* pool.map(square, [1, 2, 3]);
+ * });
+ * assert.deepEqual(await Effect.runPromise(Effect.scoped(program)), [1, 4, 9]);
+ * ```
+ */
+export class Pool extends PromisePool {
+  /**
+   * The Effect face: opens a pool as a scoped resource; closing the scope terminates
+   * every worker. Its methods return Effects with typed errors.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect";
+   * import { inline, Pool } from "./effect.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const square = inline((x: number) => x * x);
+   *
+   * const program = Effect.gen(function* () {
+   *   const pool = yield* Pool.make({ processes: 2 });
+   *   return yield* pool.map(square, [1, 2, 3]);
+   * });
+   * assert.deepEqual(await Effect.runPromise(Effect.scoped(program)), [1, 4, 9]);
+   * ```
+   */
+  static make(options: PoolOptions = {}): Effect.Effect<EffectPool, PoolError, Scope.Scope> {
+    return make(options);
+  }
+
+  /**
+   * The pool as a service for a whole Effect program: a `Layer` that opens it and
+   * terminates it with the layer.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect";
+   * import { inline, Pool } from "./effect.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const square = inline((x: number) => x * x);
+   *
+   * const program = Effect.gen(function* () {
+   *   const pool = yield* Pool.Service;
+   *   return yield* pool.apply(square, [9]);
+   * });
+   * const result = await Effect.runPromise(Effect.provide(program, Pool.layer({ processes: 1 })));
+   * assert.equal(result, 81);
+   * ```
+   */
+  static layer(options: PoolOptions = {}): Layer.Layer<EffectPool, PoolError> {
+    return layer(options);
+  }
+
+  /** The service key under which `Pool.layer` provides the pool. */
+  static readonly Service: typeof PoolService = PoolService;
+}
 
 /** Opens a pool in the current scope; see `Pool.make`. */
 export function make(options: PoolOptions): Effect.Effect<EffectPool, PoolError, Scope.Scope> {
@@ -222,7 +295,10 @@ function effectPool(engine: Engine): EffectPool {
     return Stream.suspend(() => {
       checkCallChunksize(method, options.chunksize);
       checkIterable(method, input, true);
-      const iterator = imapCall(engine, spec, input, options.chunksize, ordered);
+      const iterator = imapCall(engine, spec, input, options.chunksize, {
+        ordered,
+        settled: false,
+      });
       return Stream.fromAsyncIterable(iterator, (error) => error).pipe(
         Stream.catch((error) => isPoolError(error) ? Stream.fail(error) : Stream.die(error)),
       ) as Stream.Stream<T, PoolError>;

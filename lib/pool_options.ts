@@ -6,9 +6,13 @@
  */
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import type { TaskFunction } from "./types.ts";
-import type { Backend, EngineOptions, JobFaults } from "./engine.ts";
+import type { EngineOptions, JobFaults } from "./engine.ts";
 import { callerModule, taskRef } from "./task.ts";
 import { containsPortable } from "./worker/ipc/wire.ts";
+import { type ErrorClass, registerError } from "./error_registry.ts";
+import { startEndpoint } from "./backend/endpoint.ts";
+import { type ClusterOptions, clusterSettings } from "./cluster/options.ts";
+import { ClusterLink } from "./cluster/connection.ts";
 
 /** How a pool is opened. */
 export interface PoolOptions {
@@ -34,15 +38,25 @@ export interface PoolOptions {
   /**
    * What each process is: a Web Worker (`"worker"`: fast to start and to message), or
    * a child `deno` process (`"subprocess"`: killable while busy, its own heap limit and
-   * permission flags, no shared memory). @default {"worker"}
+   * permission flags, no shared memory), or chunks sent to runners on other hosts
+   * (`"cluster"`: needs `cluster`; see the README's "Beyond one machine").
+   * @default {"worker"}
    */
-  readonly backend?: "worker" | "subprocess";
+  readonly backend?: "worker" | "subprocess" | "cluster";
+  /** Where the cluster's runners meet (`backend: "cluster"`): its Postgres URL and timing. */
+  readonly cluster?: ClusterOptions;
   /**
    * Heap limit of each process in MiB (V8's `--max-old-space-size`); a task that
    * exceeds it fails with `WorkerCrashed` and the process is replaced. Needs
    * `backend: "subprocess"`. @default {undefined} (V8's own limit)
    */
   readonly maxHeapMB?: number;
+  /**
+   * Error classes the tasks may throw, to come back as themselves (`instanceof`,
+   * `Effect.catchTag`): registered for the whole program, as `registerError` does.
+   * Built-in classes need no registration. @default {[]}
+   */
+  readonly errors?: readonly ErrorClass[];
 }
 
 /** How a call reacts to slow or failing work: on the pool as defaults, or per call. */
@@ -67,6 +81,15 @@ export interface MapOptions extends FaultOptions {
   readonly chunksize?: number;
   /** Cancels the call (Promise face): queued chunks never run, running ones stop. */
   readonly signal?: AbortSignal;
+}
+
+/** Options of the lazy maps: `imap`, `imapUnordered`, `istarmap`, `istarmapUnordered`. */
+export interface LazyMapOptions extends MapOptions {
+  /**
+   * Yield every item's outcome (a `Settled`) and go on past failures, as `mapSettled`
+   * does, instead of values ending at the first failure. @default {false}
+   */
+  readonly settled?: boolean;
 }
 
 /** Options of `apply`. */
@@ -140,7 +163,9 @@ export function engineOptions(options: PoolOptions): EngineOptions {
       `Cannot open pool as 'name' must be a non-empty string: current value is ${describe(name)}`,
     );
   }
-  const { backend, maxHeapMB } = checkBackend("open pool", options);
+  const cluster = clusterOf(options);
+  const { backend, maxHeapMB } = cluster ? cluster.backend : checkBackend("open pool", options);
+  registerErrors("open pool", options.errors);
   const initargs = options.initargs ?? [];
   const shared = initargs.find((arg) => containsPortable([arg], false));
   if (backend === "subprocess" && shared !== undefined) {
@@ -165,7 +190,23 @@ export function engineOptions(options: PoolOptions): EngineOptions {
     quickDepth: QUICK_PIPELINE_DEPTH,
     quickChunkMs: QUICK_CHUNK_MS,
     cancelGrace: CANCEL_GRACE_MS,
+    ...(cluster ? { start: cluster.start } : {}),
   };
+}
+
+/** The cluster backend's options: every virtual worker of the pool shares one link. */
+function clusterOf(options: PoolOptions) {
+  if (options.backend !== "cluster") return null;
+  if (options.initializer !== undefined || options.maxHeapMB !== undefined) {
+    throw new TypeError(
+      `Cannot open pool as 'initializer' and 'maxHeapMB' are not supported by the "cluster" ` +
+        `backend (runners run their own local pools): remove them`,
+    );
+  }
+  const link = new ClusterLink(clusterSettings("open pool", options.cluster));
+  const start: typeof startEndpoint = (name, listener, endpoint) =>
+    startEndpoint(name, listener, { ...endpoint, cluster: link });
+  return { backend: { backend: "cluster" as const, maxHeapMB: null }, start };
 }
 
 /**
@@ -175,7 +216,7 @@ export function engineOptions(options: PoolOptions): EngineOptions {
 export function checkBackend(
   action: string,
   options: { readonly backend?: unknown; readonly maxHeapMB?: unknown },
-): { backend: Backend; maxHeapMB: number | null } {
+): { backend: "worker" | "subprocess"; maxHeapMB: number | null } {
   const backend = options.backend ?? "worker";
   if (backend !== "worker" && backend !== "subprocess") {
     throw new TypeError(
@@ -193,6 +234,19 @@ export function checkBackend(
     );
   }
   return { backend, maxHeapMB: options.maxHeapMB as number };
+}
+
+/** Checks and registers an `errors` option (of a pool or a process). */
+export function registerErrors(action: string, errors: unknown): void {
+  if (errors === undefined) return;
+  if (!Array.isArray(errors)) {
+    throw new TypeError(
+      `Cannot ${action} as 'errors' must be an array of Error classes: current value is ${
+        describe(errors)
+      }`,
+    );
+  }
+  registerError(...errors);
 }
 
 const NO_FAULT_HANDLING: JobFaults = { timeout: null, retries: 0, retryTaskErrors: false };

@@ -1,12 +1,11 @@
 /**
  * `Process`: one function in its own worker, as Python's `multiprocessing.Process`.
- * The Promise face is the class; `Process.spawn` is the Effect face, scoped.
+ * The Promise face is the class; `Process.spawn` (the Effect face, scoped) extends it in
+ * `process_effect.ts`, so that Promise programs never load Effect.
  *
  * @module
  */
 import type { ResultOf, SendableArgs, TaskFunction } from "./types.ts";
-import * as Effect from "effect/Effect";
-import type * as Scope from "effect/Scope";
 import { type Endpoint, startEndpoint, type WorkerEnd } from "./backend/endpoint.ts";
 import { checkBackend } from "./pool_options.ts";
 import {
@@ -31,14 +30,25 @@ import { type Permissions, validatePermissions } from "./permissions.ts";
 import { encodeItems } from "./worker/ipc/wire.ts";
 import { callerModule, taskName, taskRef } from "./task.ts";
 import { currentProcess } from "./worker/identity.ts";
+import { registerErrors } from "./pool_options.ts";
+import type { ErrorClass } from "./error_registry.ts";
+import { constructingInChild, isDaemonic } from "./worker/process_subclass.ts";
 import { callSite, trackProcess } from "./live_registry.ts";
 
 /** How a process is made, as Python's `Process(target=..., args=..., name=...)`. */
-export interface ProcessOptions<F extends TaskFunction> {
+export interface ProcessOptions<F extends TaskFunction> extends ProcessBaseOptions {
   /** The function to run: exported from its module (or wrapped by `task`/`inline`). */
   readonly target: F;
   /** Its arguments. @default {[]} */
   readonly args?: SendableArgs<Parameters<F>>;
+}
+
+/**
+ * The options of every process, also those of a `Process` subclass (which has `run()`
+ * instead of a target): a subclass's constructor takes one options object and passes it
+ * to `super()`; its child constructs the subclass again with a copy of that object.
+ */
+export interface ProcessBaseOptions {
   /** The process's name. @default {"Process-N"}, numbered from 1 as Python does. */
   readonly name?: string;
   /** What the process may do. @default {"inherit"} */
@@ -54,6 +64,18 @@ export interface ProcessOptions<F extends TaskFunction> {
    * `WorkerCrashed`. Needs `backend: "subprocess"`. @default {undefined}
    */
   readonly maxHeapMB?: number;
+  /**
+   * A daemonic process, as Python's `daemon=True`: it may not start processes of its
+   * own, and it is terminated when the program exits (`unload`), where a non-daemonic one
+   * keeps the program running until it ends (see the README's "Daemons and exit").
+   * @default {false}
+   */
+  readonly daemon?: boolean;
+  /**
+   * Error classes the target may throw, to come back as themselves from `join()`
+   * (registered for the whole program, as `registerError` does). @default {[]}
+   */
+  readonly errors?: readonly ErrorClass[];
 }
 
 /** What ends a process's `join()` with an error. */
@@ -87,9 +109,13 @@ const active = new Set<Process<TaskFunction>>();
  * assert.equal(p.exitCode, 0);
  * ```
  */
-export class Process<F extends TaskFunction> implements AsyncDisposable {
+export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisposable {
   /** The process's name: `Process-1`, `Process-2`, ... unless one was given. */
   readonly name: string;
+  /** Python's `daemon` flag: settable until `start()` (see `ProcessBaseOptions.daemon`). */
+  #daemon: boolean;
+  readonly #target: F | null;
+  #closed = false;
   readonly #ref: TaskRef | TaskNotFound;
   readonly #task: string;
   readonly #args: readonly unknown[];
@@ -97,6 +123,8 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
   readonly #backend: "worker" | "subprocess";
   readonly #maxHeapMB: number | null;
   readonly #site = callSite();
+  /** Modules a sandboxed process loads from the start, beside its target's. */
+  #modules: readonly string[] = [];
   #pid: number | null = null;
   #exitCode: number | null = null;
   #channel: Endpoint | null = null;
@@ -107,14 +135,51 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     | null = null;
 
   /**
-   * Makes a process; nothing runs until `start()`.
+   * Makes a process; nothing runs until `start()`. A subclass that overrides `run()`
+   * needs no `target` (see `ProcessBaseOptions`).
    *
    * @throws {TypeError} `target` is not a function, or `args` not an array.
    */
-  constructor(options: ProcessOptions<F>) {
-    if (typeof options?.target !== "function") {
+  constructor(options: ProcessOptions<F> | ProcessBaseOptions = {}) {
+    this.#daemon = options?.daemon === true;
+    if (constructingInChild()) {
+      // The child rebuilding this subclass: only `run()` will be called here.
+      this.name = options?.name ?? currentProcess().name;
+      this.#target = null;
+      this.#task = this.constructor.name;
+      this.#args = [];
+      this.#permissions = "inherit";
+      this.#backend = "worker";
+      this.#maxHeapMB = null;
+      this.#ref = new TaskNotFound({ message: "a rebuilt process", task: this.#task });
+      return;
+    }
+    registerErrors("create process", options?.errors);
+    if (options?.daemon !== undefined && typeof options.daemon !== "boolean") {
       throw new TypeError(
-        `Cannot create process as 'target' must be a function: received ${typeof options?.target}`,
+        `Cannot create process as 'daemon' must be a boolean: received ${typeof options.daemon}`,
+      );
+    }
+    if (this.run !== Process.prototype.run) {
+      // A subclass with its own run(): the class itself crosses, found by reference.
+      created++;
+      this.name = options.name ?? `Process-${created}`;
+      this.#target = null;
+      const found = subclassTarget(this.constructor as TaskFunction, options);
+      this.#task = found.task;
+      this.#args = found.args;
+      this.#ref = found.ref;
+      this.#modules = found.modules;
+      this.#permissions = validatePermissions(options.permissions ?? "inherit", "create process");
+      const { backend, maxHeapMB } = checkBackend("create process", options);
+      this.#backend = backend;
+      this.#maxHeapMB = maxHeapMB;
+      return;
+    }
+    if (!("target" in options) || typeof options.target !== "function") {
+      throw new TypeError(
+        `Cannot create process as 'target' must be a function (or subclass Process and ` +
+          `override run()): received ${typeof (options as { target?: unknown }).target}`,
       );
     }
     if (options.args !== undefined && !Array.isArray(options.args)) {
@@ -124,6 +189,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     }
     created++;
     this.name = options.name ?? `Process-${created}`;
+    this.#target = options.target;
     this.#task = taskName(options.target);
     this.#args = options.args ?? [];
     this.#permissions = validatePermissions(options.permissions ?? "inherit", "create process");
@@ -136,51 +202,6 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     } catch (error) {
       this.#ref = error as TaskNotFound;
     }
-  }
-
-  /**
-   * The Effect face: starts a process in the current scope; closing the scope (or
-   * interrupting it) terminates the process if it still runs.
-   *
-   * @example
-   * ```ts
-   * import { Effect } from "effect";
-   * import { inline, Process } from "../mod.ts";
-   * import assert from "node:assert/strict";
-   *
-   * const square = inline((x: number) => x * x);
-   *
-   * const program = Effect.gen(function* () {
-   *   const p = yield* Process.spawn({ target: square, args: [3] });
-   *   return yield* p.joinEffect;
-   * });
-   * assert.equal(await Effect.runPromise(Effect.scoped(program)), 9);
-   * ```
-   */
-  static spawn<F extends TaskFunction>(
-    options: ProcessOptions<F>,
-  ): Effect.Effect<Process<F>, TaskNotFound | SerializationError, Scope.Scope> {
-    let process: Process<F>;
-    try {
-      process = new Process(options);
-    } catch (misuse) {
-      return Effect.die(misuse);
-    }
-    return Effect.acquireRelease(
-      Effect.tryPromise({
-        try: () => process.start(),
-        catch: (error) => error,
-      }).pipe(
-        // Typed failures stay typed; misuse (a refused sandbox, a bad option) is a defect.
-        Effect.catch((error) =>
-          error instanceof TaskNotFound || error instanceof SerializationError
-            ? Effect.fail(error)
-            : Effect.die(error)
-        ),
-        Effect.as(process),
-      ),
-      (started) => Effect.sync(() => started.isAlive() && started.terminate()),
-    );
   }
 
   /**
@@ -215,6 +236,15 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
    * @throws {Error} The process was already started.
    */
   start(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError(this.name, "start"));
+    if (isDaemonic()) {
+      return Promise.reject(
+        new TypeError(
+          `Cannot start process '${this.name}' as daemonic processes may not have children ` +
+            `(Python's rule): make the parent non-daemonic, or start it from the main program`,
+        ),
+      );
+    }
     if (this.#outcome !== null) {
       return Promise.reject(
         new Error(`Cannot start process '${this.name}' twice: make a new Process`),
@@ -248,7 +278,11 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
         backend: this.#backend,
         permissions: this.#permissions,
         maxHeapMB: this.#maxHeapMB,
-        modules: ref.kind === "export" ? [ref.module] : [],
+        modules: [
+          ...(ref.kind === "export" ? [ref.module] : []),
+          ...this.#modules,
+          ...(this.#daemon ? [SUBCLASS_RUNNER] : []),
+        ],
       });
     } catch (error) {
       return Promise.reject(error);
@@ -259,6 +293,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
       this.#finish = (outcome) => {
         this.#finish = null;
         active.delete(this as unknown as Process<TaskFunction>);
+        daemons.delete(this as unknown as Process<TaskFunction>);
         const current = this.#channel;
         // A subprocess that answered ends on its own (code 0) once its channel closes.
         current?.close();
@@ -277,13 +312,18 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     this.#outcome.catch(() => {});
     this.#channel = channel;
     active.add(this as unknown as Process<TaskFunction>);
-    trackProcess(this, this.#backend, this.#site);
+    if (this.#daemon) daemons.add(this as unknown as Process<TaskFunction>);
+    // A daemon is meant to be running when the program exits: no warning for it.
+    if (!this.#daemon) trackProcess(this, this.#backend, this.#site);
     channel.post(initMessage({
       self: { name: this.name, pid },
       parent: { name: currentProcess().name, pid: currentProcess().pid },
       cancelBits: null,
       busy: null,
-      initializer: null,
+      // A daemon learns it is one before its target runs, so it refuses to start children.
+      initializer: this.#daemon
+        ? { kind: "export", module: SUBCLASS_RUNNER, export: "markDaemonic", source: "" }
+        : null,
       initargs: [],
       encoded: false,
     }));
@@ -316,6 +356,7 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
   async join(
     options: { readonly timeout?: number } = {},
   ): Promise<ResultOf<F> | undefined> {
+    if (this.#closed) throw closedError(this.name, "join");
     if (this.#outcome === null) {
       throw new Error(`Cannot join process '${this.name}' before start()`);
     }
@@ -329,11 +370,6 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** `join()` on the Effect face: the target's value, or its typed error. */
-  get joinEffect(): Effect.Effect<ResultOf<F> | undefined, ProcessError> {
-    return Effect.tryPromise({ try: () => this.join(), catch: (error) => error as ProcessError });
   }
 
   /**
@@ -350,6 +386,75 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
    */
   kill(): void {
     this.#stop(KILLED);
+  }
+
+  /**
+   * What the process does, as Python's `run()`: calls the target with its arguments, in
+   * the process that calls it (`start()` runs it in a new one). A subclass overrides it
+   * (sync or async) and needs no target; its child then constructs the subclass with a
+   * copy of its options and calls this method there.
+   *
+   * @example A subclass with state from its constructor
+   * ```ts
+   * import { Process, type ProcessBaseOptions } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * // In a real program the class is exported from its module: the child imports it.
+   * class Counter extends Process<() => number> {
+   *   readonly upTo: number;
+   *   constructor(options: ProcessBaseOptions & { upTo: number }) {
+   *     super(options);
+   *     this.upTo = options.upTo;
+   *   }
+   *   override run(): number {
+   *     let total = 0;
+   *     for (let i = 1; i <= this.upTo; i++) total += i;
+   *     return total;
+   *   }
+   * }
+   * assert.equal(new Counter({ upTo: 4 }).run(), 10); // here, in this process
+   * ```
+   */
+  run(): unknown {
+    if (this.#target === null) {
+      throw new TypeError(`Cannot run process '${this.name}' as it has no target`);
+    }
+    return Reflect.apply(this.#target, undefined, this.#args);
+  }
+
+  /** Whether the process is daemonic (Python's `daemon`). */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+
+  /**
+   * Sets the daemon flag, before `start()` only.
+   *
+   * @throws {TypeError} The process was started, or the value is not a boolean.
+   */
+  set daemon(value: boolean) {
+    if (this.#outcome !== null) {
+      throw new TypeError(`Cannot set 'daemon' of process '${this.name}' after start()`);
+    }
+    if (typeof value !== "boolean") {
+      throw new TypeError(`Cannot set 'daemon' as it must be a boolean: received ${typeof value}`);
+    }
+    this.#daemon = value;
+  }
+
+  /**
+   * Releases the process, as Python's `close()`: afterwards `start()` and `join()` throw.
+   * Closing twice does nothing.
+   *
+   * @throws {TypeError} The process is still running: join or terminate it first.
+   */
+  close(): void {
+    if (this.isAlive()) {
+      throw new TypeError(
+        `Cannot close process '${this.name}' as it is still running: join() or terminate() it first`,
+      );
+    }
+    this.#closed = true;
   }
 
   /** `await using` terminates a process still running when the block ends. */
@@ -424,6 +529,55 @@ export class Process<F extends TaskFunction> implements AsyncDisposable {
       }),
     });
   }
+}
+
+/** The worker-side module that runs a subclass in its child and marks daemons. */
+const SUBCLASS_RUNNER = new URL("./worker/process_subclass.ts", import.meta.url).href;
+
+/** Running daemonic processes: terminated when the program exits. */
+const daemons = new Set<Process<TaskFunction>>();
+globalThis.addEventListener("unload", () => {
+  for (const daemon of daemons) daemon.terminate();
+});
+
+function closedError(name: string, action: string): TypeError {
+  return new TypeError(`Cannot ${action} process '${name}' as it is closed: make a new Process`);
+}
+
+/**
+ * A subclass's target: `runProcessSubclass` in the child, given where the class is
+ * exported and its options (without what cannot cross: the `errors` classes).
+ */
+function subclassTarget(
+  type: TaskFunction,
+  options: ProcessBaseOptions,
+): { ref: TaskRef | TaskNotFound; task: string; args: unknown[]; modules: string[] } {
+  const task = type.name || "anonymous class";
+  const { errors: _errors, ...sendable } = options as ProcessBaseOptions & { target?: unknown };
+  let found: TaskRef;
+  try {
+    found = taskRef(type, callerModule);
+  } catch (error) {
+    return { ref: error as TaskNotFound, task, args: [], modules: [] };
+  }
+  if (found.kind !== "export") {
+    return {
+      ref: new TaskNotFound({
+        message: `Cannot start process class '${task}' as it is not exported from its module: ` +
+          `export it, so its child can import it`,
+        task,
+      }),
+      task,
+      args: [],
+      modules: [],
+    };
+  }
+  return {
+    ref: { kind: "export", module: SUBCLASS_RUNNER, export: "runProcessSubclass", source: "" },
+    task,
+    args: [found.module, found.export, found.source, [sendable]],
+    modules: [found.module],
+  };
 }
 
 /** Communication objects share memory, which a subprocess cannot: refused up front. */

@@ -18,6 +18,8 @@ import {
   type FromWorker,
   INIT_FAILED,
   READY,
+  RESERVED_ERROR_KEYS,
+  WIRE_ERROR_LIMITS,
   type WireError,
 } from "./protocol.ts";
 
@@ -28,7 +30,7 @@ export interface Violation {
 
 const TAGS = new Set(["TaskError", "SerializationError", "TaskNotFound"]);
 /** Causes nest; deeper than this is not an error chain a runtime builds. */
-const MAX_CAUSE_DEPTH = 32;
+const MAX_CAUSE_DEPTH = WIRE_ERROR_LIMITS.depth;
 
 /** Checks that `value` is a message a worker may send; the message, or why not. */
 export function readFromWorker(value: unknown): FromWorker | Violation {
@@ -102,16 +104,53 @@ function isDone(value: unknown): value is DoneMessage {
   return true;
 }
 
-function isWireError(value: unknown, depth: number): value is WireError {
+/**
+ * Whether `value` is an error as data within `WIRE_ERROR_LIMITS`: its strings bounded,
+ * its fields a short list of reserved-free keys, its causes and aggregated errors
+ * bounded in depth and in number (`budget` counts the errors of one tree).
+ */
+function isWireError(value: unknown, depth: number, budget = { nodes: 0 }): value is WireError {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  if (depth > WIRE_ERROR_LIMITS.depth || ++budget.nodes > WIRE_ERROR_LIMITS.nodes) return false;
   const wire = value as Record<string, unknown>;
   if (!TAGS.has(wire.tag as string)) return false;
-  if (typeof wire.name !== "string" || typeof wire.message !== "string") return false;
+  if (!isText(wire.name, WIRE_ERROR_LIMITS.name)) return false;
+  if (!isText(wire.message, WIRE_ERROR_LIMITS.text)) return false;
   if (typeof wire.isError !== "boolean") return false;
-  if (wire.stack !== undefined && typeof wire.stack !== "string") return false;
-  if (wire.code !== undefined && typeof wire.code !== "string") return false;
+  if (wire.stack !== undefined && !isText(wire.stack, WIRE_ERROR_LIMITS.text)) return false;
+  if (wire.code !== undefined && !isText(wire.code, WIRE_ERROR_LIMITS.name)) return false;
+  if (wire.className !== undefined && !isText(wire.className, WIRE_ERROR_LIMITS.name)) {
+    return false;
+  }
+  if (wire.fields !== undefined && !areFields(wire.fields)) return false;
+  if (wire.errors !== undefined) {
+    const errors = wire.errors;
+    if (!Array.isArray(errors) || errors.length > WIRE_ERROR_LIMITS.errors) return false;
+    for (let i = 0; i < errors.length; i++) {
+      if (!isWireError(errors[i], depth + 1, budget)) return false;
+    }
+  }
   if (wire.cause === undefined) return true;
-  return depth < MAX_CAUSE_DEPTH && isWireError(wire.cause, depth + 1);
+  return depth < MAX_CAUSE_DEPTH && isWireError(wire.cause, depth + 1, budget);
+}
+
+function isText(value: unknown, limit: number): value is string {
+  return typeof value === "string" && value.length <= limit;
+}
+
+/** `[key, value]` pairs: string keys, unique, none reserved; values are any clone data. */
+function areFields(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length > WIRE_ERROR_LIMITS.fields) return false;
+  const seen = new Set<string>();
+  for (let i = 0; i < value.length; i++) {
+    const entry: unknown = value[i];
+    if (!Array.isArray(entry) || entry.length !== 2) return false;
+    const key: unknown = entry[0];
+    if (!isText(key, WIRE_ERROR_LIMITS.name) || RESERVED_ERROR_KEYS.has(key)) return false;
+    if (seen.has(key)) return false;
+    seen.add(key);
+  }
+  return true;
 }
 
 function describe(value: unknown): string {

@@ -37,8 +37,8 @@ export interface LiveOwner {
   readonly madeBy: "Pool.open" | "Pool.make" | "new Process";
   /** The pool's name (its workers are `name-1`, `name-2`, ...) or the process's name. */
   readonly name: string;
-  /** What its processes are: Web Workers or child `deno` processes. */
-  readonly backend: "worker" | "subprocess";
+  /** What its processes are: Web Workers, child `deno` processes or cluster runners. */
+  readonly backend: "worker" | "subprocess" | "cluster";
   /** Where it was made, as `file:///path/to/module.ts:line:column`. */
   readonly openedAt: string;
   /** Whether it still runs: a pool neither closed nor terminated, a process not ended. */

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { Effect } from "effect";
 import { getAllStartMethods, getContext, Process, SimpleQueue } from "../mod.ts";
+import { getContext as getEffectContext, Process as EffectProcess } from "../lib/effect.ts";
 import { osPid, putNumbers } from "./fixtures/context_tasks.ts";
 
 Deno.test("getContext() gives one context per method, defaulting to workers", () => {
@@ -39,7 +40,7 @@ Deno.test("a subprocess context runs processes and pools in child OS processes",
   await using pool = await ctx.Pool.open({ processes: 1 });
   assert.notEqual(await pool.apply(osPid, []), Deno.pid);
   const viaEffect = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
-    const scoped = yield* ctx.Pool.make({ processes: 1 });
+    const scoped = yield* getEffectContext("subprocess").Pool.make({ processes: 1 });
     return yield* scoped.apply(osPid, []);
   })));
   assert.notEqual(viaEffect, Deno.pid);
@@ -57,4 +58,14 @@ Deno.test("a subprocess context refuses communication objects, naming the altern
     args: [new SimpleQueue<number | null>(), 1],
   });
   await assert.rejects(async () => await p.start(), /"worker" backend/);
+});
+
+Deno.test("the Effect face's context spawns scoped processes of its backend, of both Process classes", async () => {
+  const ctx = getEffectContext("subprocess");
+  const [pid, isBoth] = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const p = yield* ctx.Process.spawn({ target: osPid });
+    return [yield* p.joinEffect, p instanceof Process && p instanceof EffectProcess] as const;
+  })));
+  assert.notEqual(pid, Deno.pid);
+  assert.ok(isBoth);
 });

@@ -21,7 +21,7 @@ import {
   type TaskError as TaskErrorType,
   wait,
   WaitTimeout,
-} from "../mod.ts";
+} from "../lib/effect.ts";
 import { checked, gated, gates, join3, open, power, started } from "./fixtures/futures_tasks.ts";
 
 Deno.test("Pool.submit() calls fn(...args) and gives an awaitable handle", async () => {
@@ -246,7 +246,7 @@ Deno.test("Pool.mapZip() raises a task's error when its result is reached", asyn
   const out: number[] = [];
   await assert.rejects(async () => {
     for await (const y of pool.mapZip(checked, [1, 2, -3, 4])) out.push(y);
-  }, TaskError);
+  }, (error) => error instanceof TaskError);
   assert.deepEqual(out, [1, 2]);
 });
 
@@ -278,8 +278,8 @@ Deno.test("mapAsync() and starmapAsync() call errorCallback once, not callback",
     callback: () => calls.push("starmap callback"),
     errorCallback: (error) => calls.push(`starmap error ${error._tag}`),
   });
-  await assert.rejects(mapped.then(), TaskError);
-  await assert.rejects(starmapped.then(), TaskError);
+  await assert.rejects(mapped.then(), (error) => error instanceof TaskError);
+  await assert.rejects(starmapped.then(), (error) => error instanceof TaskError);
   assert.deepEqual(calls.sort(), ["map error TaskError", "starmap error TaskError"]);
 });
 

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { Effect, Exit, Fiber } from "effect";
-import { Process } from "../mod.ts";
+import { IpcEffect, Process } from "../lib/effect.ts";
 import { liveWorkers } from "../lib/backend/web_worker.ts";
-import { IpcEffect } from "../lib/ipc_effect.ts";
 import { Barrier } from "../lib/worker/ipc/barrier.ts";
 import { Event } from "../lib/worker/ipc/event.ts";
 import { Lock } from "../lib/worker/ipc/lock.ts";

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { Effect } from "effect";
-import { Lock, Manager, ManagerClosed, Pool, Process, Queue, TaskError } from "../mod.ts";
+import { Lock, Manager, ManagerClosed, Pool, Process, Queue, TaskError } from "../lib/effect.ts";
 import { bump, readAt, setAndRead } from "./fixtures/manager_tasks.ts";
 
 Deno.test("Manager proxies mutated from four processes under a lock end in an exact state", async () => {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { Cause, Effect, Exit, Fiber, type Scope, Stream } from "effect";
-import { Pool, PoolClosed, TaskError } from "../mod.ts";
+import { Pool, PoolClosed, TaskError } from "../lib/effect.ts";
 import { assertNoLiveWorkers, liveOwners } from "../lib/testing.ts";
 import { add, failOnNegative, square, whoAmI } from "./fixtures/tasks.ts";
 import {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
 import * as Cause from "effect/Cause";
-import { Pool } from "../mod.ts";
+import { Pool } from "../lib/effect.ts";
 import { MAX_PROCESSES } from "../lib/pool_options.ts";
 import { liveWorkers } from "../lib/backend/web_worker.ts";
 import { liveSubprocesses } from "../lib/backend/subprocess.ts";

@@ -8,7 +8,7 @@ import {
   Process,
   TaskError,
   WorkerCrashed,
-} from "../mod.ts";
+} from "../lib/effect.ts";
 import { assertNoLiveWorkers, liveOwners } from "../lib/testing.ts";
 import { failOnNegative, square, whoAmI } from "./fixtures/tasks.ts";
 import { closeSelf, exitWith, throwInTimer, waitForever } from "./fixtures/process_tasks.ts";

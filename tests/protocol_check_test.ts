@@ -72,3 +72,43 @@ Deno.test("readFromWorker() refuses a cause chain no runtime builds", () => {
   const read = readFromWorker([CRASHED, deep]);
   assert.ok(isViolation(read));
 });
+
+Deno.test("readFromWorker() accepts an error's class name, fields and aggregated errors", () => {
+  const rich = {
+    ...wire,
+    className: "ParseError",
+    fields: [["line", 3], ["detail", { token: "x" }]],
+    errors: [{ ...wire, className: "TypeError" }, { ...wire, isError: false, value: "s" }],
+    cause: { ...wire, className: "RangeError" },
+  };
+  assert.ok(!isViolation(readFromWorker([FAILED, 1, rich])));
+  assert.ok(!isViolation(readFromWorker([DONE, 1, [undefined], [[0, rich]]])));
+});
+
+Deno.test("readFromWorker() refuses error fields, classes and sizes no runtime sends", () => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => [`k${i}`, i]);
+  const bad: Array<readonly [string, unknown]> = [
+    ["a reserved key", { ...wire, fields: [["__proto__", {}]] }],
+    ["a constructor key", { ...wire, fields: [["constructor", 1]] }],
+    ["a stack key", { ...wire, fields: [["stack", "x"]] }],
+    ["a key twice", { ...wire, fields: [["a", 1], ["a", 2]] }],
+    ["a non-string key", { ...wire, fields: [[1, 1]] }],
+    ["fields not pairs", { ...wire, fields: [["a"]] }],
+    ["fields not a list", { ...wire, fields: { a: 1 } }],
+    ["too many fields", { ...wire, fields: many(33) }],
+    ["a non-string class", { ...wire, className: 7 }],
+    ["a huge class name", { ...wire, className: "E".repeat(257) }],
+    ["a huge message", { ...wire, message: "m".repeat(65537) }],
+    ["a huge stack", { ...wire, stack: "s".repeat(65537) }],
+    ["errors not a list", { ...wire, errors: wire }],
+    ["too many errors", { ...wire, errors: Array.from({ length: 65 }, () => wire) }],
+    ["a malformed aggregated error", { ...wire, errors: [{ ...wire, name: 1 }] }],
+  ];
+  for (const [label, error] of bad) {
+    assert.ok(isViolation(readFromWorker([FAILED, 1, error])), `accepted ${label}`);
+  }
+  // Wide trees are bounded as a whole, not only per level.
+  const level = (depth: number): unknown =>
+    depth === 0 ? wire : { ...wire, errors: Array.from({ length: 8 }, () => level(depth - 1)) };
+  assert.ok(isViolation(readFromWorker([CRASHED, level(3)])), "accepted 585 errors in one tree");
+});

@@ -249,7 +249,7 @@ Deno.test("a sandboxed subprocess is denied a read it was not granted", async ()
   }
   const p = new Process({ target: readFile, args: [secret], backend, permissions: "none" });
   await p.start();
-  await assert.rejects(p.join(), TaskError);
+  await assert.rejects(p.join(), (error) => error instanceof TaskError);
   await Deno.remove(secret);
   await noChildLeft();
 });

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as Effect from "effect/Effect";
-import { Pool, PoolClosed, Process } from "../mod.ts";
+import { Pool, PoolClosed, Process } from "../lib/effect.ts";
 import {
   assertNoLiveWorkers,
   type LiveOwner,
@@ -193,7 +193,7 @@ Deno.test("a pool garbage-collected while open gets one warning naming it and it
         siteIn(out, "dropped")
       }`,
     ),
-    warnings[0],
+    warnings[0] ?? "",
   );
   assert.match(warnings[0]!, /was garbage-collected while open/);
 });
@@ -216,7 +216,7 @@ Deno.test("each pool and process still open at program end gets one warning line
   ];
   assert.equal(warnings.length, expected.length, warnings.join("\n"));
   for (const [i, start] of expected.entries()) {
-    assert.ok(warnings[i]!.startsWith(`ResourceWarning: ${start}`), warnings[i]);
+    assert.ok(warnings[i]!.startsWith(`ResourceWarning: ${start}`), warnings[i] ?? "");
     assert.match(warnings[i]!, /when the program ended: /);
   }
 });

@@ -9,9 +9,11 @@ import type { Permissions } from "../permissions.ts";
 import type { FromWorker, ToWorker, WireError } from "../protocol.ts";
 import { startWebWorker } from "./web_worker.ts";
 import { startSubprocess } from "./subprocess.ts";
+import type { ClusterLink } from "../cluster/connection.ts";
+import { startClusterEndpoint } from "../cluster/endpoint.ts";
 
 /** What a process is: a Web Worker (`"worker"`) or a child `deno` (`"subprocess"`). */
-export type BackendName = "worker" | "subprocess";
+export type BackendName = "worker" | "subprocess" | "cluster";
 
 /** Why a process is gone. */
 export interface WorkerEnd {
@@ -70,6 +72,8 @@ export interface EndpointOptions {
   readonly maxHeapMB: number | null;
   /** Task modules a sandboxed process should import from the start. */
   readonly modules?: Iterable<string>;
+  /** The pool's link to its cluster (`"cluster"` backend). */
+  readonly cluster?: ClusterLink;
 }
 
 /**
@@ -84,6 +88,7 @@ export function startEndpoint(
   listener: WorkerListener,
   options: EndpointOptions,
 ): Endpoint {
+  if (options.backend === "cluster") return startClusterEndpoint(listener, options.cluster);
   return options.backend === "subprocess"
     ? startSubprocess(name, listener, options)
     : startWebWorker(name, listener, options.permissions, options.modules ?? []);

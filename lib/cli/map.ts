@@ -2,17 +2,15 @@
  * The `map` command: a module's exported function over JSON lines (or plain text
  * lines), on a pool, one JSON line out per item, in input order or completion order.
  *
- * Input is streamed: a plain map goes through `pool.imap`/`pool.imapUnordered`, which
- * pull lazily and keep a bounded number of chunks in flight. `--star` and
- * `--keep-going` need a spread or a settled `imap`, which the pool does not have: they
- * make one `starmapSettled`/`mapSettled` call per chunk, with the same bound on chunks
- * in flight.
+ * Input is streamed through the pool's lazy maps (`imap`, `istarmap` for `--star`, their
+ * unordered forms, settled for `--keep-going`), which pull lazily and keep a bounded
+ * number of chunks in flight.
  *
  * @module
  */
 import { Pool } from "../pool.ts";
 import type { Permissions } from "../permissions.ts";
-import type { Settled } from "../jobs.ts";
+import type { SettledAt } from "../jobs.ts";
 import type { TaskFunction } from "../types.ts";
 import { type Item, parseItems, readLines } from "./lines.ts";
 import { isClosedPipe, LineWriter } from "./output.ts";
@@ -66,9 +64,6 @@ type Outcome =
   | { readonly line: number | null; readonly ok: true; readonly value: unknown }
   | { readonly line: number | null; readonly ok: false; readonly error: unknown };
 
-/** Chunks of a `--star`/`--keep-going` run in flight, per worker (as `imap`'s). */
-const CHUNKS_IN_FLIGHT_PER_WORKER = 4;
-
 /**
  * What an error line says about a failure: `tag` (the error class), the remote error's
  * `name` for a `TaskError`, and the message.
@@ -121,7 +116,12 @@ function failureLine(outcome: Outcome & { ok: false }): string {
   } (pass --keep-going to go on past failed items)`;
 }
 
-/** The results of a plain map: `imap` in input order, `imapUnordered` otherwise. */
+/**
+ * Every item's outcome, through the pool's lazy maps: `imap`/`istarmap` (`--star`) in
+ * input order, their unordered forms otherwise, settled (`--keep-going`) or ending at the
+ * first failure. A line that does not parse stops the run there, or, with
+ * `--keep-going`, is reported in its place and skipped.
+ */
 async function* streamed(
   pool: Pool,
   fn: TaskFunction,
@@ -130,135 +130,81 @@ async function* streamed(
   signal: AbortSignal,
 ): AsyncGenerator<Outcome> {
   const ordered = !options.unordered;
-  // Line numbers of the items submitted and not yet answered, in order.
-  const lines: number[] = [];
-  let invalid: Item | null = null;
+  const keepGoing = options.keepGoing;
+  // Ordered: each item in input order, with its line; unparsed lines wait their turn.
+  const queue: Outcome[] = [];
+  // Unordered: the lines of the items given to the pool, by position in its input.
+  const lineAt = new Map<number, number>();
+  // Unordered: unparsed lines, reported as soon as they are read.
+  const unparsed: Outcome[] = [];
+  let given = 0;
+  let stopAt: Item | null = null;
   async function* values(): AsyncGenerator<unknown> {
     for await (const item of items) {
       if (!item.ok) {
-        // Stop reading here; what came before still runs and is written.
-        invalid = item;
-        return;
+        const failure: Outcome = { line: item.line, ok: false, error: item.error };
+        if (!keepGoing) {
+          // Stop reading here; what came before still runs and is written.
+          stopAt = item;
+          return;
+        }
+        if (ordered) queue.push(failure);
+        else unparsed.push(failure);
+        continue;
       }
-      if (ordered) lines.push(item.line);
+      if (ordered) queue.push({ line: item.line, ok: true, value: undefined });
+      else lineAt.set(given, item.line);
+      given++;
       yield item.value;
     }
   }
-  const callOptions = options.chunksize === null ? {} : { chunksize: options.chunksize };
-  const results = ordered
-    ? pool.imap(fn, values(), callOptions)
-    : pool.imapUnordered(fn, values(), callOptions);
+  const call = {
+    ...(options.chunksize === null ? {} : { chunksize: options.chunksize }),
+    settled: keepGoing,
+  };
+  const input = values();
+  const results = options.star
+    ? (ordered ? pool.istarmap : pool.istarmapUnordered).call(pool, fn, input as never, call)
+    : (ordered ? pool.imap : pool.imapUnordered).call(pool, fn, input, call);
+  /** The next item's line, after reporting the unparsed lines before it. */
+  function* before(): Generator<Outcome, number | null> {
+    if (!ordered) {
+      yield* unparsed.splice(0);
+      return null;
+    }
+    while (queue[0] !== undefined && !queue[0].ok) yield queue.shift()!;
+    return queue.shift()?.line ?? null;
+  }
   // Not imap's own `signal` option: it keeps a little memory per item until the run
   // ends (see the report); ending the iterator stops the call the same way.
   const stop = (): void => void results.return?.();
   signal.addEventListener("abort", stop, { once: true });
   try {
-    for await (const value of results) {
-      yield { line: ordered ? lines.shift() ?? null : null, ok: true, value };
+    for await (const result of results as AsyncIterable<unknown>) {
+      const line = yield* before();
+      if (!keepGoing) {
+        yield { line, ok: true, value: result };
+        continue;
+      }
+      const outcome = result as SettledAt<unknown>;
+      const at = ordered ? line : lineAt.get(outcome.index) ?? null;
+      lineAt.delete(outcome.index);
+      yield outcome.status === "fulfilled"
+        ? { line: at, ok: true, value: outcome.value }
+        : { line: at, ok: false, error: outcome.reason };
     }
   } catch (error) {
     if (signal.aborted) throw error;
-    yield { line: ordered ? lines[0] ?? null : null, ok: false, error };
+    const line = yield* before();
+    yield { line: ordered ? line : null, ok: false, error };
     return;
   } finally {
     signal.removeEventListener("abort", stop);
   }
   if (signal.aborted) throw signal.reason;
-  const last = invalid as Item | null;
+  yield* ordered ? queue.splice(0) : unparsed.splice(0);
+  const last = stopAt as Item | null;
   if (last !== null && !last.ok) yield { line: last.line, ok: false, error: last.error };
-}
-
-/**
- * Every item's outcome: one `mapSettled`/`starmapSettled` call per chunk (one message
- * to a worker), a bounded number in flight, answered in input order or as they end.
- */
-async function* chunked(
-  pool: Pool,
-  fn: TaskFunction,
-  items: AsyncIterable<Item>,
-  options: MapCommandOptions,
-  outer: AbortSignal,
-): AsyncGenerator<Outcome> {
-  const chunksize = options.chunksize ?? 1;
-  const inFlight = pool.processes * CHUNKS_IN_FLIGHT_PER_WORKER;
-  const controller = new AbortController();
-  const abort = (): void => controller.abort(outer.reason);
-  outer.addEventListener("abort", abort, { once: true });
-  const signal = controller.signal;
-  const source = items[Symbol.asyncIterator]();
-  let exhausted = false;
-
-  async function nextChunk(): Promise<Item[]> {
-    const chunk: Item[] = [];
-    while (chunk.length < chunksize) {
-      const next = await source.next();
-      if (next.done) {
-        exhausted = true;
-        break;
-      }
-      chunk.push(next.value);
-    }
-    return chunk;
-  }
-
-  async function run(chunk: Item[]): Promise<Outcome[]> {
-    const values = chunk.flatMap((item) => (item.ok ? [item.value] : []));
-    let settled: Settled<unknown>[] = [];
-    if (values.length > 0) {
-      const call = { chunksize: values.length, signal };
-      settled = options.star
-        ? await pool.starmapSettled(fn, values as unknown[][], call)
-        : await pool.mapSettled(fn, values, call);
-    }
-    let next = 0;
-    return chunk.map((item): Outcome => {
-      if (!item.ok) return { line: item.line, ok: false, error: item.error };
-      const result = settled[next++]!;
-      return result.status === "fulfilled"
-        ? { line: item.line, ok: true, value: result.value }
-        : { line: item.line, ok: false, error: result.reason };
-    });
-  }
-
-  // Chunks by sequence number; `ready` lists the settled ones in completion order.
-  const running = new Map<number, Promise<Outcome[]>>();
-  const ready: number[] = [];
-  let wake: (() => void) | null = null;
-  let started = 0;
-  let taken = 0;
-  try {
-    while (true) {
-      while (!exhausted && running.size < inFlight) {
-        const chunk = await nextChunk();
-        if (chunk.length === 0) break;
-        const seq = started++;
-        const call = run(chunk);
-        running.set(seq, call);
-        const settle = (): void => {
-          ready.push(seq);
-          wake?.();
-        };
-        // Awaited below; this also keeps a chunk abandoned by an early stop from being
-        // reported as an unhandled rejection.
-        call.then(settle, settle);
-      }
-      if (running.size === 0) return;
-      const seq = options.unordered ? ready.shift() : taken;
-      if (seq === undefined || (!options.unordered && !ready.includes(seq))) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-        continue;
-      }
-      if (!options.unordered) ready.splice(ready.indexOf(seq), 1);
-      const call = running.get(seq)!;
-      running.delete(seq);
-      taken++;
-      yield* await call;
-    }
-  } finally {
-    outer.removeEventListener("abort", abort);
-    controller.abort(new Error("map stopped"));
-  }
 }
 
 /** Opens where the items come from: `--input FILE` or stdin. */
@@ -377,9 +323,7 @@ export async function mapCommand(options: MapCommandOptions, signal: AbortSignal
   }
 
   const items = parseItems(readLines(input), { raw: options.raw, star: options.star });
-  const outcomes = options.star || options.keepGoing
-    ? chunked(pool, task.fn, items, options, signal)
-    : streamed(pool, task.fn, items, options, signal);
+  const outcomes = streamed(pool, task.fn, items, options, signal);
 
   let failed = 0;
   let writeError: unknown = null;

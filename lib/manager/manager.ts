@@ -11,8 +11,6 @@
  *
  * @module
  */
-import type * as Effect from "effect/Effect";
-import type * as Scope from "effect/Scope";
 import { Barrier, type BarrierOptions } from "../worker/ipc/barrier.ts";
 import { Condition } from "../worker/ipc/condition.ts";
 import { Event } from "../worker/ipc/event.ts";
@@ -34,7 +32,6 @@ import {
 } from "../worker/ipc/manager_proxies.ts";
 import { JoinableQueue, Queue, type QueueOptions } from "../worker/ipc/queue.ts";
 import { BoundedSemaphore, Semaphore } from "../worker/ipc/semaphore.ts";
-import { make } from "./manager_effect.ts";
 
 const SERVER = new URL("../worker/ipc/manager_server.ts", import.meta.url).href;
 /** The server's own object id (see `manager_server.ts`). */
@@ -65,7 +62,8 @@ export class Manager implements AsyncDisposable {
   readonly #worker: Worker;
   #shutDown = false;
 
-  private constructor(channel: ManagerChannel, worker: Worker) {
+  /** Made by `Manager.start` (or the Effect face's subclass): not called directly. */
+  protected constructor(channel: ManagerChannel, worker: Worker) {
     this.#channel = channel;
     this.#worker = worker;
   }
@@ -106,28 +104,6 @@ export class Manager implements AsyncDisposable {
       };
       worker.postMessage(channel.data);
     });
-  }
-
-  /**
-   * The Effect face: a manager in the current scope, shut down when the scope closes.
-   *
-   * @example
-   * ```ts
-   * import { Effect } from "effect";
-   * import { Manager } from "../../mod.ts";
-   * import assert from "node:assert/strict";
-   *
-   * const program = Effect.gen(function* () {
-   *   const manager = yield* Manager.make();
-   *   const d = manager.dict<string, number>();
-   *   d.set("a", 1);
-   *   return d.get("a");
-   * });
-   * assert.equal(await Effect.runPromise(Effect.scoped(program)), 1);
-   * ```
-   */
-  static make(): Effect.Effect<Manager, never, Scope.Scope> {
-    return make(() => Manager.start());
   }
 
   /** Whether the manager still serves (false after `shutdown()`). */

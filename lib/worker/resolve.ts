@@ -18,26 +18,40 @@ export class TaskNotFoundSignal extends Error {
 /** Resolves `ref` to the function it names, or throws `TaskNotFoundSignal`. */
 export async function resolveTask(ref: TaskRef): Promise<AnyFunction> {
   if (ref.kind === "inline") return compileInline(ref.name, ref.source);
+  return await importExport(ref.module, ref.export, ref.source, "function");
+}
+
+/**
+ * Imports `module` and gives its export `name`, a function (a class is one) whose source
+ * text must be `source` (unless `source` is empty: the library's own entry points), or
+ * throws `TaskNotFoundSignal` saying which of these failed. `what` names it in messages.
+ */
+export async function importExport(
+  module: string,
+  name: string,
+  source: string,
+  what: "function" | "class",
+): Promise<AnyFunction> {
   let namespace: Record<string, unknown>;
   try {
-    namespace = await import(ref.module);
+    namespace = await import(module);
   } catch (error) {
     throw new TaskNotFoundSignal(
-      `Cannot import task module ${ref.module} for '${ref.export}': ${describe(error)}`,
+      `Cannot import task module ${module} for '${name}': ${describe(error)}`,
       { cause: error },
     );
   }
-  const found = namespace[ref.export];
+  const found = namespace[name];
   if (typeof found !== "function") {
     throw new TaskNotFoundSignal(
-      `Module ${ref.module} has no exported function '${ref.export}' inside the worker: ` +
+      `Module ${module} has no exported ${what} '${name}' inside the worker: ` +
         `export it at the top level of that module`,
     );
   }
-  if (ref.source !== "" && String(found) !== ref.source) {
+  if (source !== "" && String(found) !== source) {
     throw new TaskNotFoundSignal(
-      `Export '${ref.export}' of ${ref.module} is not the function the caller passed ` +
-        `(its source differs in the worker): pass the function the module exports, ` +
+      `Export '${name}' of ${module} is not the ${what} the caller passed ` +
+        `(its source differs in the worker): pass the ${what} the module exports, ` +
         `or use task(url, fn) to name its module`,
     );
   }

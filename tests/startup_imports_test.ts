@@ -1,0 +1,68 @@
+/**
+ * What a worker loads for the quickstart's shape: a task module that imports `mod.ts`
+ * must bring no Effect module into the worker (Effect lives behind
+ * `@multiprocessing/deno/effect`). Checked on the module graph Deno loads eagerly: the
+ * static imports that carry code, not type-only imports nor dynamic `import()`s.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { Pool } from "../mod.ts";
+import { square } from "./fixtures/quickstart_shape.ts";
+
+interface Dependency {
+  readonly code?: { readonly specifier: string };
+  readonly isDynamic?: boolean;
+}
+interface Info {
+  readonly roots: string[];
+  readonly modules: { readonly specifier: string; readonly dependencies?: Dependency[] }[];
+  readonly redirects: Record<string, string>;
+}
+
+/** The specifiers a module loads eagerly when imported: its static code imports. */
+async function eagerGraph(path: string): Promise<string[]> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL(path, import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as Info;
+  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const pending = [...info.roots];
+  while (pending.length > 0) {
+    const raw = pending.pop()!;
+    const specifier = info.redirects[raw] ?? raw;
+    if (seen.has(specifier)) continue;
+    seen.add(specifier);
+    for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
+      if (dependency.code !== undefined && dependency.isDynamic !== true) {
+        pending.push(dependency.code.specifier);
+      }
+    }
+  }
+  return [...seen];
+}
+
+const isEffect = (specifier: string) => /^npm:\/?(@effect\/|effect@)/.test(specifier);
+
+Deno.test("a quickstart-shaped task module (it imports mod.ts) loads no Effect module", async () => {
+  const graph = await eagerGraph("./fixtures/quickstart_shape.ts");
+  assert.ok(graph.some((s) => s.endsWith("/mod.ts")), "the fixture no longer imports mod.ts");
+  assert.deepEqual(graph.filter(isEffect), []);
+});
+
+Deno.test("the worker's own entry loads no Effect module", async () => {
+  assert.deepEqual((await eagerGraph("../lib/worker/entry.ts")).filter(isEffect), []);
+});
+
+Deno.test("the Effect entry does load Effect (the check above can see it)", async () => {
+  assert.ok((await eagerGraph("../lib/effect.ts")).some(isEffect));
+});
+
+Deno.test("the quickstart shape runs: workers import the module and find the function", async () => {
+  await using pool = await Pool.open({ processes: 2 });
+  assert.deepEqual(await pool.map(square, [1, 2, 3, 4, 5]), [1, 4, 9, 16, 25]);
+});
