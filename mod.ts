@@ -56,10 +56,13 @@ export type { EncodedPortable, Portable } from "./lib/worker/ipc/wire.ts";
 export type { Permissions, PermissionSet, PermissionValue } from "./lib/permissions.ts";
 export { fromModule, inline, task } from "./lib/task.ts";
 export {
+  type CallError,
   MultiprocessingError,
+  type OpenError,
   PoolClosed,
   type PoolError,
   SerializationError,
+  type SettledCallError,
   TaskCancelled,
   TaskError,
   TaskNotFound,

@@ -9,7 +9,7 @@ import type * as Effect from "effect/Effect";
 import type * as Layer from "effect/Layer";
 import type * as Scope from "effect/Scope";
 import { checkMethod, type StartMethod } from "./context.ts";
-import type { PoolError, SerializationError, TaskNotFound } from "./errors.ts";
+import type { OpenError, SerializationError, TaskNotFound } from "./errors.ts";
 import type { Pool as PromisePool } from "./pool.ts";
 import { type EffectPool, Pool } from "./pool_effect.ts";
 import type { PoolOptions } from "./pool_options.ts";
@@ -34,9 +34,9 @@ export interface ContextPool {
   /** Opens a pool of the context's backend (see `Pool.open`). */
   open(options?: PoolOptions): Promise<PromisePool>;
   /** The Effect face: a scoped pool of the context's backend (see `Pool.make`). */
-  make(options?: PoolOptions): Effect.Effect<EffectPool, PoolError, Scope.Scope>;
+  make(options?: PoolOptions): Effect.Effect<EffectPool, OpenError, Scope.Scope>;
   /** A layer providing a pool of the context's backend (see `Pool.layer`). */
-  layer(options?: PoolOptions): Layer.Layer<EffectPool, PoolError>;
+  layer(options?: PoolOptions): Layer.Layer<EffectPool, OpenError>;
 }
 
 /** What `getContext` returns: the library's process-making API for one backend. */

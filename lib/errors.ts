@@ -328,6 +328,29 @@ export class TaskCancelled extends MultiprocessingError {
 /** The fields `TaskCancelled` carries, beside `message` and `cause`. */
 export interface TaskCancelled extends Readonly<Omit<TaskCancelledFields, "message" | "cause">> {}
 
+/**
+ * What a call that runs tasks can fail with: `map`, `starmap`, `apply` and the lazy
+ * maps. A task's own error is a `TaskError` (or its own class, which also counts as
+ * one); `TaskTimeout` only with a `timeout`; `PoolClosed` once the pool stops taking work.
+ */
+export type CallError =
+  | TaskError
+  | SerializationError
+  | TaskNotFound
+  | WorkerCrashed
+  | TaskTimeout
+  | PoolClosed;
+
+/**
+ * What a settled call (`mapSettled`, `starmapSettled`) can fail with as a whole: every
+ * item's own failure is in its outcomes. `TaskError` and `WorkerCrashed` only when the
+ * pool can no longer start workers (their initializer keeps failing).
+ */
+export type SettledCallError = TaskNotFound | PoolClosed | TaskError | WorkerCrashed;
+
+/** What opening a pool can fail with: its initializer threw, could not be found, or its worker died. */
+export type OpenError = TaskError | TaskNotFound | WorkerCrashed | PoolClosed;
+
 /** Any error a task submitted to a pool or process can end with. */
 export type PoolError =
   | TaskError

@@ -15,9 +15,12 @@ import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
 import "./async_result_effect.ts";
 import { Engine, type PoolStats } from "./engine.ts";
 import {
+  type CallError,
+  type OpenError,
   PoolClosed,
   type PoolError,
   SerializationError,
+  type SettledCallError,
   TaskCancelled,
   TaskError,
   TaskNotFound,
@@ -61,31 +64,31 @@ export interface EffectPool {
     fn: F,
     input: Iterable<Sendable<ArgOf<F>>>,
     options?: EffectMapOptions,
-  ): Effect.Effect<ResultOf<F>[], PoolError>;
+  ): Effect.Effect<ResultOf<F>[], CallError>;
   /** As `map`, spreading each item as arguments. */
   starmap<F extends TaskFunction>(
     fn: F,
     input: Iterable<SendableArgs<Parameters<F>>>,
     options?: EffectMapOptions,
-  ): Effect.Effect<ResultOf<F>[], PoolError>;
+  ): Effect.Effect<ResultOf<F>[], CallError>;
   /** Every item's outcome, never failing on a task's error. */
   mapSettled<F extends TaskFunction>(
     fn: F,
     input: Iterable<Sendable<ArgOf<F>>>,
     options?: EffectMapOptions,
-  ): Effect.Effect<Settled<ResultOf<F>>[], PoolError>;
+  ): Effect.Effect<Settled<ResultOf<F>>[], SettledCallError>;
   /** As `starmap`, with every item's outcome. */
   starmapSettled<F extends TaskFunction>(
     fn: F,
     input: Iterable<SendableArgs<Parameters<F>>>,
     options?: EffectMapOptions,
-  ): Effect.Effect<Settled<ResultOf<F>>[], PoolError>;
+  ): Effect.Effect<Settled<ResultOf<F>>[], SettledCallError>;
   /** `fn(...args)` in a worker. */
   apply<F extends TaskFunction>(
     fn: F,
     args: SendableArgs<Parameters<F>>,
     options?: FaultOptions,
-  ): Effect.Effect<ResultOf<F>, PoolError>;
+  ): Effect.Effect<ResultOf<F>, CallError>;
   /** Submits `fn(...args)` and gives a handle at once (its `effect` awaits it). */
   applyAsync<F extends TaskFunction>(
     fn: F,
@@ -97,13 +100,13 @@ export interface EffectPool {
     fn: F,
     input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
     options?: EffectMapOptions,
-  ): Stream.Stream<ResultOf<F>, PoolError>;
+  ): Stream.Stream<ResultOf<F>, CallError>;
   /** As `imap`, in completion order. */
   imapUnordered<F extends TaskFunction>(
     fn: F,
     input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
     options?: EffectMapOptions,
-  ): Stream.Stream<ResultOf<F>, PoolError>;
+  ): Stream.Stream<ResultOf<F>, CallError>;
   /** Python's `executor.submit(fn, *args)`: a handle at once (see `Pool.submit`). */
   submit<F extends TaskFunction>(
     fn: F,
@@ -118,7 +121,7 @@ export interface EffectPool {
     ...inputs:
       | ZipInputs<Parameters<F>>
       | [...ZipInputs<Required<Parameters<F>>>, Omit<MapZipOptions, "signal">]
-  ): Stream.Stream<ResultOf<F>, PoolError>;
+  ): Stream.Stream<ResultOf<F>, CallError | WaitTimeout>;
   /** Takes no new work. */
   readonly close: Effect.Effect<void>;
   /** Waits for the workers to exit after `close` (once work is done) or `terminate`. */
@@ -185,7 +188,7 @@ export class Pool extends PromisePool {
    * assert.deepEqual(await Effect.runPromise(Effect.scoped(program)), [1, 4, 9]);
    * ```
    */
-  static make(options: PoolOptions = {}): Effect.Effect<EffectPool, PoolError, Scope.Scope> {
+  static make(options: PoolOptions = {}): Effect.Effect<EffectPool, OpenError, Scope.Scope> {
     return make(options);
   }
 
@@ -209,7 +212,7 @@ export class Pool extends PromisePool {
    * assert.equal(result, 81);
    * ```
    */
-  static layer(options: PoolOptions = {}): Layer.Layer<EffectPool, PoolError> {
+  static layer(options: PoolOptions = {}): Layer.Layer<EffectPool, OpenError> {
     return layer(options);
   }
 
@@ -218,18 +221,22 @@ export class Pool extends PromisePool {
 }
 
 /** Opens a pool in the current scope; see `Pool.make`. */
-export function make(options: PoolOptions): Effect.Effect<EffectPool, PoolError, Scope.Scope> {
+export function make(options: PoolOptions): Effect.Effect<EffectPool, OpenError, Scope.Scope> {
   let settings;
   try {
     settings = engineOptions(options);
   } catch (misuse) {
-    return Effect.die(misuse);
+    // An initializer that cannot be sent is the pool's typed failure; bad options a defect.
+    return misuse instanceof TaskNotFound ? Effect.fail(misuse) : Effect.die(misuse);
   }
   const site = callSite(); // the caller's, taken now: the Effect runs later, from elsewhere
-  const open = Effect.callback<Engine, PoolError>((resume) => {
+  const open = Effect.callback<Engine, OpenError>((resume) => {
     const engine = new Engine(settings);
     trackPool(engine, settings, "Pool.make", site); // its scope closes it: no GC warning
-    engine.open((error) => resume(error ? Effect.fail(error) : Effect.succeed(engine)));
+    // Opening fails only with its initializer's error, or `PoolClosed` when terminated.
+    engine.open((error) =>
+      resume(error ? Effect.fail(error as OpenError) : Effect.succeed(engine))
+    );
     return Effect.sync(() => engine.terminate());
   });
   return Effect.acquireRelease(open, terminated).pipe(
@@ -249,26 +256,28 @@ function terminated(engine: Engine): Effect.Effect<void> {
 }
 
 /** A layer providing `PoolService`; see `Pool.layer`. */
-export function layer(options: PoolOptions): Layer.Layer<EffectPool, PoolError> {
+export function layer(options: PoolOptions): Layer.Layer<EffectPool, OpenError> {
   return Layer.effect(PoolService, make(options));
 }
 
 function effectPool(engine: Engine): EffectPool {
-  const mapLike = <T>(
+  // The engine's callbacks type their errors as any `PoolError`; what each call can
+  // really fail with is narrower (`CallError`, `SettledCallError`), and `E` says which.
+  const mapLike = <T, E extends PoolError>(
     method: string,
     fn: TaskFunction,
     input: Iterable<unknown>,
     options: EffectMapOptions,
     spread: boolean,
     settle: boolean,
-  ): Effect.Effect<T, PoolError> => {
+  ): Effect.Effect<T, E> => {
     // Found now, on the caller's stack; the Effect runs later, from elsewhere.
     const spec = specOrFailure(engine, fn, spread, options, method);
     return Effect.suspend(() => {
-      if (!("ref" in spec)) return spec.failure;
+      if (!("ref" in spec)) return spec.failure as Effect.Effect<never, E>; // every call may fail with TaskNotFound
       checkCallChunksize(method, options.chunksize);
       checkIterable(method, input, false);
-      return running<T>(
+      return running<T, E>(
         engine,
         (resume) =>
           startMapCall(
@@ -278,7 +287,9 @@ function effectPool(engine: Engine): EffectPool {
             options.chunksize,
             settle,
             (outcome) =>
-              resume(outcome.ok ? Effect.succeed(outcome.values as T) : Effect.fail(outcome.error)),
+              resume(
+                outcome.ok ? Effect.succeed(outcome.values as T) : Effect.fail(outcome.error as E),
+              ),
           ),
       );
     });
@@ -289,7 +300,7 @@ function effectPool(engine: Engine): EffectPool {
     input: Iterable<unknown> | AsyncIterable<unknown>,
     options: EffectMapOptions,
     ordered: boolean,
-  ): Stream.Stream<T, PoolError> => {
+  ): Stream.Stream<T, CallError> => {
     const spec = specOrFailure(engine, fn, false, options, method);
     if (!("ref" in spec)) return Stream.fromEffect(spec.failure);
     return Stream.suspend(() => {
@@ -301,7 +312,7 @@ function effectPool(engine: Engine): EffectPool {
       });
       return Stream.fromAsyncIterable(iterator, (error) => error).pipe(
         Stream.catch((error) => isPoolError(error) ? Stream.fail(error) : Stream.die(error)),
-      ) as Stream.Stream<T, PoolError>;
+      ) as Stream.Stream<T, CallError>;
     });
   };
   return {
@@ -320,14 +331,14 @@ function effectPool(engine: Engine): EffectPool {
       const spec = specOrFailure(engine, fn, true, options, "apply");
       return Effect.suspend(() => {
         if (!("ref" in spec)) return spec.failure;
-        return running<ResultOf<F>>(
+        return running<ResultOf<F>, CallError>(
           engine,
           (resume) =>
             startApplyCall(engine, spec, args, (outcome) =>
               resume(
                 outcome.ok
                   ? Effect.succeed(outcome.value as ResultOf<F>)
-                  : Effect.fail(outcome.error),
+                  : Effect.fail(outcome.error as CallError),
               )),
         );
       });
@@ -341,7 +352,7 @@ function effectPool(engine: Engine): EffectPool {
       return Effect.sync(() => {
         const result = new AsyncResult<ResultOf<F>>(options);
         if (!("ref" in spec)) {
-          Effect.runPromise(spec.failure).catch((error) => result.reject(error));
+          result.reject(spec.error as PoolError);
           return result;
         }
         const job = startApplyCall(
@@ -365,7 +376,7 @@ function effectPool(engine: Engine): EffectPool {
       return Effect.sync(() => {
         const result = new AsyncResult<ResultOf<F>>();
         if (!("ref" in spec)) {
-          Effect.runPromise(spec.failure).catch((error) => result.reject(error));
+          result.reject(spec.error as PoolError);
           return result;
         }
         const job = startFuture(engine, spec, args, result);
@@ -387,7 +398,7 @@ function effectPool(engine: Engine): EffectPool {
         Stream.fromAsyncIterable(call.start(), (error) => error).pipe(
           Stream.catch((error) => isPoolError(error) ? Stream.fail(error) : Stream.die(error)),
         )
-      ) as Stream.Stream<ResultOf<F>, PoolError>;
+      ) as Stream.Stream<ResultOf<F>, CallError | WaitTimeout>;
     },
     close: Effect.sync(() => engine.close()),
     join: Effect.callback<void>((resume) => {
@@ -398,11 +409,11 @@ function effectPool(engine: Engine): EffectPool {
 }
 
 /** Runs a started call as an Effect; interruption cancels its job. */
-function running<T>(
+function running<T, E>(
   engine: Engine,
-  start: (resume: (effect: Effect.Effect<T, PoolError>) => void) => Started,
-): Effect.Effect<T, PoolError> {
-  return Effect.callback<T, PoolError>((resume) => {
+  start: (resume: (effect: Effect.Effect<T, E>) => void) => Started,
+): Effect.Effect<T, E> {
+  return Effect.callback<T, E>((resume) => {
     const job = start(resume);
     return Effect.sync(() => {
       if (job) engine.cancel(job);
@@ -411,7 +422,10 @@ function running<T>(
 }
 
 type SpecOrFailure = ReturnType<typeof jobSpec> | {
-  readonly failure: Effect.Effect<never, PoolError>;
+  /** Why the call cannot run: a handle rejects with it. */
+  readonly error: unknown;
+  /** The call's Effect: fails with `TaskNotFound`, or dies with anything else. */
+  readonly failure: Effect.Effect<never, TaskNotFound>;
 };
 
 function specOrFailure(
@@ -424,7 +438,11 @@ function specOrFailure(
   try {
     return jobSpec(engine, fn, spread, options, method);
   } catch (error) {
-    return { failure: error instanceof TaskNotFound ? Effect.fail(error) : Effect.die(error) };
+    // A function that cannot be sent fails the call; anything else is a defect.
+    return {
+      error,
+      failure: error instanceof TaskNotFound ? Effect.fail(error) : Effect.die(error),
+    };
   }
 }
 
