@@ -117,7 +117,11 @@ export class Engine {
   /** Counters for monitoring. */
   get stats(): PoolStats {
     let running = 0;
-    for (const slot of this.#slots) running += slot.inflight.length;
+    let extra: Readonly<Record<string, unknown>> | undefined;
+    for (const slot of this.#slots) {
+      running += slot.inflight.length;
+      extra ??= slot.endpoint.stats?.(); // shared by a pool's endpoints: the first says it
+    }
     return {
       workers: this.#slots.size,
       queued: this.#queue.size,
@@ -125,6 +129,7 @@ export class Engine {
       completed: this.#completed,
       replaced: this.#replaced,
       stuck: this.stuck,
+      ...(extra === undefined ? {} : { cluster: extra }),
     };
   }
 
@@ -267,9 +272,14 @@ export class Engine {
       message: (message: FromWorker) => this.#receive(slot, message),
       ended: (end: WorkerEnd) => this.#ended(slot, end),
     };
-    const { permissions, maxHeapMB, backend } = this.#options;
+    const { permissions, maxHeapMB, backend, cluster } = this.#options;
     const start = this.#options.start ?? startEndpoint;
-    slot.endpoint = start(name, listener, { backend, permissions, maxHeapMB });
+    slot.endpoint = start(name, listener, {
+      backend,
+      permissions,
+      maxHeapMB,
+      ...(cluster ? { cluster } : {}),
+    });
     // A subprocess is known by its OS pid (its own `currentProcess().pid`).
     if (slot.endpoint.pid !== null) slot.pid = slot.endpoint.pid;
     this.#slots.add(slot);

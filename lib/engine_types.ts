@@ -5,6 +5,7 @@
  * @module
  */
 import type { BackendName, startEndpoint } from "./backend/endpoint.ts";
+import type { ClusterLink } from "./cluster/connection.ts";
 import type { PoolError } from "./errors.ts";
 import type { Permissions } from "./permissions.ts";
 import type { TaskRef } from "./protocol.ts";
@@ -82,6 +83,8 @@ export interface EngineOptions {
   readonly faults: JobFaults;
   /** Starts a worker: the backends' own factory unless a test gives another. */
   readonly start?: typeof startEndpoint;
+  /** The pool's link to its cluster (`"cluster"` backend), given to each endpoint. */
+  readonly cluster?: ClusterLink;
 }
 
 /** What a process is: a Web Worker (`"worker"`) or a child `deno` (`"subprocess"`). */
@@ -105,4 +108,9 @@ export interface PoolStats {
    * returns, and the program cannot exit before.
    */
   readonly stuck: number;
+  /**
+   * The cluster backend's view (`backend: "cluster"` only): `runners` (the runners alive
+   * now, `host:port`) and `inflight` (chunks sent to the cluster and not answered yet).
+   */
+  readonly cluster?: Readonly<Record<string, unknown>>;
 }

@@ -9,8 +9,31 @@
  *
  * @module
  */
-import { liveWorkers } from "./backend/web_worker.ts";
-import { liveSubprocesses, subprocessesExited } from "./backend/subprocess.ts";
+
+/**
+ * The backends' own counts of what they started. They load with the first pool or
+ * process (whose tracking loads them here too), not with `mod.ts`.
+ */
+interface Backends {
+  readonly liveWorkers: () => number;
+  readonly liveSubprocesses: () => number;
+  readonly subprocessesExited: () => Promise<void>;
+}
+let backends: Backends | null = null;
+let backendsLoading: Promise<Backends> | undefined;
+function loadBackends(): Promise<Backends> {
+  return backendsLoading ??= Promise.all([
+    import("./backend/web_worker.ts"),
+    import("./backend/subprocess.ts"),
+  ]).then(([web, sub]) => {
+    backends = {
+      liveWorkers: web.liveWorkers,
+      liveSubprocesses: sub.liveSubprocesses,
+      subprocessesExited: sub.subprocessesExited,
+    };
+    return backends;
+  });
+}
 
 /** Environment variable that turns the unclosed-pool warning off when set to `0`. */
 const WARNING_ENV = "MULTIPROCESSING_UNCLOSED_WARNING";
@@ -155,6 +178,8 @@ export function trackProcess(
 }
 
 function add(owner: Owner): Entry {
+  // Whoever tracks an owner has loaded the backends already: this only finds them.
+  if (backends === null) void loadBackends();
   const entry = { owner, warned: false };
   entries.add(entry);
   if (entries.size >= sweepAt) {
@@ -181,15 +206,19 @@ export function liveEntries(): Owner[] {
   return [...entries].map((entry) => entry.owner);
 }
 
-/** Workers and child processes alive in this program, whoever owns them. */
+/**
+ * Workers and child processes alive in this program, whoever owns them. Exact once
+ * `stopAll` ran (it finds the backends); 0 while no pool or process was ever opened.
+ */
 export function liveProcessCount(): number {
-  return liveWorkers() + liveSubprocesses();
+  if (backends === null) return 0;
+  return backends.liveWorkers() + backends.liveSubprocesses();
 }
 
 /** Terminates `owners` and waits until their processes, and every child stopped before, are gone. */
 export async function stopAll(owners: readonly Owner[]): Promise<void> {
   await Promise.all(owners.map((owner) => owner.stop()));
-  await subprocessesExited();
+  await (await loadBackends()).subprocessesExited();
 }
 
 /** Turns the unclosed-pool warning on or off for this program. */

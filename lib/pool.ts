@@ -8,7 +8,7 @@
  */
 import type { ArgOf, ResultOf, Sendable, SendableArgs, TaskFunction } from "./types.ts";
 import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
-import { Engine, type PoolStats } from "./engine.ts";
+import type { Engine, PoolStats } from "./engine.ts";
 import { startFuture } from "./futures.ts";
 import { mapZipCall, type MapZipOptions, type ZipInputs } from "./map_zip.ts";
 // Lets a Barrier's action cross into workers by reference, as task functions do.
@@ -33,6 +33,16 @@ import {
   type MapOptions,
   type PoolOptions,
 } from "./pool_options.ts";
+
+/**
+ * The engine and the backends behind it (web workers, child processes, the cluster)
+ * load with the first pool, not with `mod.ts`: a worker whose task module imports
+ * `mod.ts` never loads them, and a program starts its first pool sooner.
+ */
+let engineModule: Promise<typeof import("./engine.ts")> | undefined;
+function loadEngine(): Promise<typeof import("./engine.ts")> {
+  return engineModule ??= import("./engine.ts");
+}
 
 /**
  * A pool of worker processes, as Python's `multiprocessing.Pool`.
@@ -78,16 +88,14 @@ export class Pool implements AsyncDisposable {
    * assert.equal(pool.processes, 2);
    * ```
    */
-  static open(options: PoolOptions = {}): Promise<Pool> {
-    let settings;
-    try {
-      settings = engineOptions(options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  static async open(options: PoolOptions = {}): Promise<Pool> {
+    // Both read the caller's stack frames: before the first await.
+    const settings = engineOptions(options);
+    const site = callSite();
+    const { Engine } = await loadEngine();
     const engine = new Engine(settings);
-    const tracked = trackPool(engine, settings, "Pool.open", callSite());
-    return new Promise((resolve, reject) => {
+    const tracked = trackPool(engine, settings, "Pool.open", site);
+    return await new Promise((resolve, reject) => {
       engine.open((error) => (error ? reject(error) : resolve(tracked(new Pool(engine)))));
     });
   }

@@ -10,7 +10,6 @@ import type { EngineOptions, JobFaults } from "./engine.ts";
 import { callerModule, taskRef } from "./task.ts";
 import { containsPortable } from "./worker/ipc/wire.ts";
 import { type ErrorClass, registerError } from "./error_registry.ts";
-import { startEndpoint } from "./backend/endpoint.ts";
 import { type ClusterOptions, clusterSettings } from "./cluster/options.ts";
 import { ClusterLink } from "./cluster/connection.ts";
 
@@ -190,7 +189,7 @@ export function engineOptions(options: PoolOptions): EngineOptions {
     quickDepth: QUICK_PIPELINE_DEPTH,
     quickChunkMs: QUICK_CHUNK_MS,
     cancelGrace: CANCEL_GRACE_MS,
-    ...(cluster ? { start: cluster.start } : {}),
+    ...(cluster ? { cluster: cluster.link } : {}),
   };
 }
 
@@ -203,10 +202,9 @@ function clusterOf(options: PoolOptions) {
         `backend (runners run their own local pools): remove them`,
     );
   }
+  // The engine hands the link to each endpoint it starts (no backend loads here).
   const link = new ClusterLink(clusterSettings("open pool", options.cluster));
-  const start: typeof startEndpoint = (name, listener, endpoint) =>
-    startEndpoint(name, listener, { ...endpoint, cluster: link });
-  return { backend: { backend: "cluster" as const, maxHeapMB: null }, start };
+  return { backend: { backend: "cluster" as const, maxHeapMB: null }, link };
 }
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ResultOf, SendableArgs, TaskFunction } from "./types.ts";
-import { type Endpoint, startEndpoint, type WorkerEnd } from "./backend/endpoint.ts";
+import type { Endpoint, WorkerEnd } from "./backend/endpoint.ts";
 import { checkBackend } from "./pool_options.ts";
 import {
   fromWire,
@@ -91,6 +91,21 @@ const TARGET = 1;
 let created = 0;
 const active = new Set<Process<TaskFunction>>();
 
+type EndpointModule = typeof import("./backend/endpoint.ts");
+type StartEndpoint = EndpointModule["startEndpoint"];
+/**
+ * The backends load with the first `start()`, not with `mod.ts`; once loaded, `start()`
+ * starts the worker in the same turn, as before.
+ */
+let endpointModule: EndpointModule | null = null;
+let endpointLoading: Promise<EndpointModule> | undefined;
+function loadEndpoint(): Promise<EndpointModule> {
+  return endpointLoading ??= import("./backend/endpoint.ts").then((module) => {
+    endpointModule = module;
+    return module;
+  });
+}
+
 /**
  * One function running in its own worker (an isolate with its own memory).
  *
@@ -116,6 +131,8 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
   #daemon: boolean;
   readonly #target: F | null;
   #closed = false;
+  /** A `start()` waiting for the backends to load (the program's first processes only). */
+  #starting: Promise<void> | null = null;
   readonly #ref: TaskRef | TaskNotFound;
   readonly #task: string;
   readonly #args: readonly unknown[];
@@ -252,6 +269,26 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
     }
     const ref = this.#ref;
     if (!("kind" in ref)) return Promise.reject(ref);
+    if (endpointModule !== null) return this.#launch(ref, endpointModule.startEndpoint);
+    // The first process of the program loads the backends; a second start() meanwhile
+    // is refused as "twice", as it is once the worker runs.
+    if (this.#starting !== null) {
+      return Promise.reject(
+        new Error(`Cannot start process '${this.name}' twice: make a new Process`),
+      );
+    }
+    const starting = loadEndpoint().then(({ startEndpoint }) => {
+      if (this.#closed) throw closedError(this.name, "start");
+      return this.#launch(ref, startEndpoint);
+    }).finally(() => {
+      this.#starting = null;
+    });
+    this.#starting = starting;
+    return starting;
+  }
+
+  /** Starts the worker and sends it the target: the rest of `start()`, in one turn. */
+  #launch(ref: TaskRef, startEndpoint: StartEndpoint): Promise<void> {
     // Communication objects cross by transfer, checked when posted; the rest is checked
     // here, before any worker starts.
     const encoded = encodeItems([this.#args], true);
@@ -357,6 +394,8 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
     options: { readonly timeout?: number } = {},
   ): Promise<ResultOf<F> | undefined> {
     if (this.#closed) throw closedError(this.name, "join");
+    // Called right after a first start() that is still loading the backends.
+    if (this.#outcome === null && this.#starting !== null) await this.#starting.catch(() => {});
     if (this.#outcome === null) {
       throw new Error(`Cannot join process '${this.name}' before start()`);
     }

@@ -62,6 +62,8 @@ export interface Endpoint {
    * for a worker, which is gone as soon as it is stopped.
    */
   readonly exited: Promise<number> | null;
+  /** Extra figures for `PoolStats.cluster` (the cluster backend: runners, chunks in flight). */
+  stats?(): Readonly<Record<string, unknown>>;
 }
 
 /** How a process is started. */

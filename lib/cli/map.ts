@@ -15,7 +15,7 @@ import type { TaskFunction } from "../types.ts";
 import { type Item, parseItems, readLines } from "./lines.ts";
 import { isClosedPipe, LineWriter } from "./output.ts";
 import { countLines, Progress } from "./progress.ts";
-import { checkSandboxAvailable } from "./sandbox_flags.ts";
+import { checkSandboxAvailable } from "./sandbox_check.ts";
 import { loadTaskModule, UsageError } from "./task_module.ts";
 import {
   EXIT_BROKEN_PIPE,

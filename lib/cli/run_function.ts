@@ -6,7 +6,7 @@
  */
 import { Process } from "../process.ts";
 import type { Permissions } from "../permissions.ts";
-import { checkSandboxAvailable } from "./sandbox_flags.ts";
+import { checkSandboxAvailable } from "./sandbox_check.ts";
 import { loadTaskModule, UsageError } from "./task_module.ts";
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit_codes.ts";
 import { describeFailure } from "./map.ts";

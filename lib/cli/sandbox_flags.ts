@@ -9,8 +9,6 @@
 import * as Option from "effect/Option";
 import { Flag } from "effect/cli";
 import type { Permissions, PermissionSet } from "../permissions.ts";
-import { workerOptionsStatus } from "../worker_options.ts";
-import { UsageError } from "./task_module.ts";
 
 /** The permission names, as in `--allow-<name>`. */
 export const PERMISSION_NAMES = [
@@ -124,35 +122,4 @@ export function permissionsFromFlags(flags: SandboxFlagValues): Permissions {
   return flags.sandbox ? "none" : "inherit";
 }
 
-/**
- * Checks that a sandbox can be started in this process: worker permissions need
- * `--unstable-worker-options`, and without it Deno ends the whole process (exit code
- * 70) when a worker is given any, so this is told before a worker starts.
- *
- * @param command The command's name, for the message.
- * @param permissions What the flags asked for.
- * @param backend What each process is: a subprocess takes deno's own flags, never needs it.
- * @throws {UsageError} A sandbox was asked for and worker permissions are off.
- *
- * @example
- * ```ts
- * import { checkSandboxAvailable } from "./sandbox_flags.ts";
- *
- * checkSandboxAvailable("map", "inherit"); // nothing asked, nothing to check
- * ```
- */
-export function checkSandboxAvailable(
-  command: string,
-  permissions: Permissions,
-  backend: "worker" | "subprocess" = "worker",
-): void {
-  // A subprocess takes Deno's own --allow-* flags: no unstable option needed.
-  if (permissions === "inherit" || backend === "subprocess") return;
-  const status = workerOptionsStatus();
-  if (status.enabled === false) {
-    throw new UsageError(
-      `${command}: --sandbox and --allow-* need worker permissions, which are off (${status.source}): ` +
-        "run deno with --unstable-worker-options",
-    );
-  }
-}
+export { checkSandboxAvailable } from "./sandbox_check.ts";

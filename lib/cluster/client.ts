@@ -12,6 +12,7 @@ import * as Schedule from "effect/Schedule";
 import { ChunkRunner } from "./entity.ts";
 import { clientLayer } from "./layers.ts";
 import type { ClusterSettings } from "./options.ts";
+import { liveRunners, WATCH_INTERVAL_MS } from "./watch.ts";
 
 /** What a chunk carries to a runner. */
 export interface ChunkPayload {
@@ -34,8 +35,10 @@ export interface ClusterClient {
     payload: ChunkPayload,
     signal: AbortSignal,
   ): Promise<{ runner: string; answer: string }>;
-  /** Runners that answer a ping now, each once. */
+  /** Runners registered and heartbeating now (`host:port`), sorted. */
   runners(): Promise<string[]>;
+  /** The runners as last seen by a poll every few seconds (for `pool.stats`). */
+  runnersNow(): readonly string[];
   /** Closes the node and its database connections. */
   dispose(): Promise<void>;
 }
@@ -44,6 +47,15 @@ export interface ClusterClient {
 export function openClient(settings: ClusterSettings): ClusterClient {
   const runtime = ManagedRuntime.make(clientLayer(settings));
   const client = runtime.runPromise(ChunkRunner.client);
+  let known: readonly string[] = [];
+  // Interrupted when the runtime is disposed.
+  runtime.runFork(
+    liveRunners(settings).pipe(
+      Effect.tap((now) => Effect.sync(() => known = now)),
+      Effect.ignore,
+      Effect.repeat(Schedule.spaced(WATCH_INTERVAL_MS)),
+    ),
+  );
   const ping = (id: string) =>
     Effect.promise(() => client).pipe(
       Effect.flatMap((clientFor) => clientFor(id).Ping({ nonce: id })),
@@ -55,7 +67,13 @@ export function openClient(settings: ClusterSettings): ClusterClient {
         ping("ready").pipe(
           Effect.retry(Schedule.spaced(100)),
           Effect.timeout(settings.readyTimeoutMs),
-          Effect.asVoid,
+          // `pool.stats` names the runners from the start.
+          Effect.andThen(
+            liveRunners(settings).pipe(
+              Effect.tap((now) => Effect.sync(() => known = now)),
+              Effect.ignore,
+            ),
+          ),
         ),
       ).catch((error) => {
         throw new Error(
@@ -70,16 +88,8 @@ export function openClient(settings: ClusterSettings): ClusterClient {
         ),
         { signal },
       ),
-    runners: () =>
-      runtime.runPromise(
-        Effect.forEach(
-          Array.from({ length: 64 }, (_, i) => `ping-${i}`),
-          (id) => ping(id).pipe(Effect.timeout(2000), Effect.option),
-          { concurrency: "unbounded" },
-        ).pipe(Effect.map((answers) =>
-          [...new Set(answers.flatMap((a) => a._tag === "Some" ? [a.value.runner] : []))].sort()
-        )),
-      ),
+    runners: () => runtime.runPromise(liveRunners(settings)),
+    runnersNow: () => known,
     dispose: () => runtime.dispose(),
   };
 }

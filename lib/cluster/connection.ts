@@ -15,10 +15,11 @@ export class ClusterLink {
   readonly pool: string = crypto.randomUUID();
   readonly settings: ClusterSettings;
   #client: Promise<ClusterClient> | null = null;
+  #known: ClusterClient | null = null;
   #ready: Promise<void> | null = null;
   #users = 0;
   #closing: Promise<void> | null = null;
-  /** Chunks in flight on this pool, for `clusterStats`. */
+  /** Chunks in flight on this pool, for `pool.stats.cluster`. */
   inflight = 0;
 
   constructor(settings: ClusterSettings) {
@@ -29,7 +30,9 @@ export class ClusterLink {
   acquire(): Promise<void> {
     this.#users++;
     if (this.#ready === null) {
-      this.#client = import("./client.ts").then((module) => module.openClient(this.settings));
+      this.#client = import("./client.ts").then((module) =>
+        this.#known = module.openClient(this.settings)
+      );
       this.#ready = this.#client.then((client) => client.ready());
       this.#ready.catch(() => {}); // reported to each endpoint that waits on it
     }
@@ -44,6 +47,11 @@ export class ClusterLink {
   ): Promise<{ runner: string; answer: string }> {
     const client = await this.#client!;
     return client.run(bucket, payload, signal);
+  }
+
+  /** What `pool.stats.cluster` shows: runners alive, chunks in flight. */
+  stats(): { runners: readonly string[]; inflight: number } {
+    return { runners: this.#known?.runnersNow() ?? [], inflight: this.inflight };
   }
 
   /** Runners that answer now. */
@@ -64,6 +72,7 @@ export class ClusterLink {
       if (this.#users > 0 || this.#client === null) return;
       const client = this.#client;
       this.#client = null;
+      this.#known = null;
       this.#ready = null;
       this.#closing = client.then((c) => c.dispose(), () => {});
       await this.#closing;

@@ -130,19 +130,22 @@ export class ClusterEndpoint implements Endpoint {
     };
     const bucket = `${this.#link.pool}-${chunkId % BUCKETS}`;
     this.#link.inflight++;
+    // Counted out as the answer comes, before it is passed on (`pool.stats` stays true).
+    const out = () => this.#link.inflight--;
     // After READY (said once the link is ready), as a worker answers.
     const call = this.#ready.then(() => this.#link.run(bucket, payload, sent.controller.signal))
       .then(
-        ({ answer }) => this.#answer(sent, decode(answer) as ChunkAnswer),
+        ({ answer }) => {
+          out();
+          this.#answer(sent, decode(answer) as ChunkAnswer);
+        },
         (error) => {
+          out();
           if (!sent.controller.signal.aborted) {
             this.#crash(`lost its cluster call: ${error instanceof Error ? error.message : error}`);
           }
         },
-      ).finally(() => {
-        this.#link.inflight--;
-        this.#calls.delete(call);
-      });
+      ).finally(() => this.#calls.delete(call));
     this.#calls.add(call);
   }
 
@@ -181,6 +184,10 @@ export class ClusterEndpoint implements Endpoint {
     this.#alive = false;
     for (const sent of this.#sent) sent.controller.abort();
     this.#stopped({ calls: Promise.allSettled([...this.#calls, this.#ready]) });
+  }
+
+  stats(): Readonly<Record<string, unknown>> {
+    return this.#link.stats();
   }
 
   terminate(): void {

@@ -36,7 +36,7 @@ export const RunChunk = Rpc.make("RunChunk", {
   }),
 }).annotate(ClusterSchema.Persisted, true);
 
-/** Who answers: used by the client's readiness step and `clusterRunners`. */
+/** Who answers: the client's readiness step. */
 export const Ping = Rpc.make("Ping", {
   payload: { nonce: Schema.String },
   success: Schema.Struct({ runner: Schema.String, processes: Schema.Number }),

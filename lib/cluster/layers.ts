@@ -40,13 +40,13 @@ function sqlLayer(settings: ClusterSettings, connections: number) {
   });
 }
 
-/** A client-only node: sends chunks, serves none. */
+/** A client-only node: sends chunks, serves none; its SQL client is also given out. */
 export function clientLayer(settings: ClusterSettings) {
   return NodeClusterSocket.layer({
     clientOnly: true,
     storage: "sql",
     shardingConfig: shardingConfig(settings),
-  }).pipe(Layer.provide(sqlLayer(settings, 8)));
+  }).pipe(Layer.provideMerge(sqlLayer(settings, 8)));
 }
 
 /** A runner listening on `host:port`, which is also the address others reach it by. */
@@ -57,5 +57,5 @@ export function runnerClusterLayer(settings: ClusterSettings, host: string, port
       ...shardingConfig(settings),
       runnerAddress: Option.some(RunnerAddress.make(host, port)),
     },
-  }).pipe(Layer.provide(sqlLayer(settings, 16)));
+  }).pipe(Layer.provideMerge(sqlLayer(settings, 16)));
 }

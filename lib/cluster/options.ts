@@ -12,7 +12,8 @@ export interface ClusterOptions {
   /**
    * Milliseconds after which a silent runner's shards move to the others (its shard
    * locks expire): the failover time. Every process of a cluster should use the same
-   * value. 10,000 ran clean on a loaded 2-core machine; 5,000 did not.
+   * value. Measured on a loaded 2-core machine (time from `kill -9` to work resuming):
+   * 35,000 → 34 s, 10,000 → 9–11 s, 5,000 → 5.7 s, all without lock-storage errors.
    * @default {35000} (Effect's own default)
    */
   readonly failoverMs?: number;

@@ -63,8 +63,11 @@ export async function startPostgres(): Promise<EmbeddedPostgres> {
     data,
     "-c",
     "max_connections=200",
+    // A throwaway database: durability across a crash of this box is not wanted.
     "-c",
     "fsync=off",
+    "-c",
+    "synchronous_commit=off",
   ], { asRoot, env, stdout: "null", stderr: "piped" });
   const log = collect(server.stderr);
   const ready = await waitReady(server, log);

@@ -18,6 +18,7 @@ import { MultiprocessingError, SerializationError, TaskError, TaskNotFound } fro
 import { ChunkRunner } from "./entity.ts";
 import { type ClusterOptions, clusterSettings } from "./options.ts";
 import { runnerClusterLayer } from "./layers.ts";
+import { watchLayer } from "./watch.ts";
 import { type ChunkAnswer, decode, encode } from "./wire.ts";
 
 /** How a runner is started. */
@@ -54,7 +55,9 @@ export function runnerLayer(options: RunnerOptions): Layer.Layer<never, unknown>
   const me = `${host}:${port}`;
   const log = options.log ?? ((line: string) => console.error(line));
   const started = performance.now();
-  const handlers = Effect.gen(function* () {
+  // One local pool per runner, opened once: the entity's handlers are built anew for
+  // every entity instance (one per bucket), so they only close over it.
+  const entities = Layer.unwrap(Effect.gen(function* () {
     const engine = yield* Effect.acquireRelease(
       Effect.orDie(openEngine(options, me)),
       (engine) =>
@@ -64,7 +67,7 @@ export function runnerLayer(options: RunnerOptions): Layer.Layer<never, unknown>
         }),
     );
     const refs = new Map<string, TaskRef>();
-    return ChunkRunner.of({
+    const handlers = ChunkRunner.of({
       Ping: () => Effect.succeed({ runner: me, processes: engine.stats.workers }),
       RunChunk: ({ payload }) =>
         Effect.callback<{ runner: string; answer: string }>((resume) => {
@@ -89,11 +92,12 @@ export function runnerLayer(options: RunnerOptions): Layer.Layer<never, unknown>
           }, { timeout: null, retries: 0, retryTaskErrors: false });
           const chunk: Chunk = { job, seq: 0, items: decode(payload.items) as unknown[] };
           engine.submit(chunk);
-          // Interrupted: the client cancelled the call or closed its pool.
+          // Interrupted: the client cancelled the call, timed it out or closed its pool.
           return Effect.sync(() => engine.cancel(job));
         }),
     });
-  });
+    return ChunkRunner.toLayer(handlers, { concurrency: "unbounded" });
+  }));
   const ready = Layer.effectDiscard(Effect.sync(() =>
     log(
       `runner ${me} ready after ${
@@ -101,8 +105,8 @@ export function runnerLayer(options: RunnerOptions): Layer.Layer<never, unknown>
       } ms (pid ${Deno.pid}, failover ${settings.failoverMs} ms)`,
     )
   ));
-  return ready.pipe(
-    Layer.provideMerge(ChunkRunner.toLayer(handlers, { concurrency: "unbounded" })),
+  return Layer.merge(ready, watchLayer(settings, me, log)).pipe(
+    Layer.provideMerge(entities),
     Layer.provide(runnerClusterLayer(settings, host, port)),
   ) as Layer.Layer<never, unknown>;
 }

@@ -1,0 +1,73 @@
+/**
+ * The engine and the backends load with a program's first pool or process, not with
+ * `mod.ts`: a worker whose task module imports `mod.ts` does not load them. Checked on
+ * the module graph Deno loads eagerly, and on what a fresh program's first `Process`
+ * does while they load.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+
+interface Info {
+  readonly roots: string[];
+  readonly redirects: Record<string, string>;
+  readonly modules: {
+    readonly specifier: string;
+    readonly dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+  }[];
+}
+
+async function eagerGraph(path: string): Promise<string[]> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL(path, import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as Info;
+  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const pending = [...info.roots];
+  while (pending.length > 0) {
+    const raw = pending.pop()!;
+    const specifier = info.redirects[raw] ?? raw;
+    if (seen.has(specifier)) continue;
+    seen.add(specifier);
+    for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
+      if (dependency.code && dependency.isDynamic !== true) {
+        pending.push(dependency.code.specifier);
+      }
+    }
+  }
+  return [...seen];
+}
+
+Deno.test("mod.ts loads no engine, backend or cluster endpoint until a pool opens", async () => {
+  const graph = await eagerGraph("../mod.ts");
+  assert.ok(graph.some((s) => s.endsWith("/lib/pool.ts")), "mod.ts no longer loads Pool");
+  const heavy = graph.filter((s) =>
+    /\/lib\/(engine|dispatch|worker_slot)\.ts$|\/lib\/backend\/|\/lib\/cluster\/endpoint\.ts$/
+      .test(s) || s.startsWith("node:")
+  );
+  assert.deepEqual(heavy, []);
+});
+
+Deno.test("a program's first Process loads the backends on start() and behaves as before", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-worker-options",
+      new URL("./fixtures/first_process.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.ok(output.success, stderr);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), {
+    second: "Cannot start process 'Process-1' twice: make a new Process",
+    joined: 9,
+    pool: [16],
+  });
+});
