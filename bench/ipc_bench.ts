@@ -68,11 +68,13 @@ class RawWorker {
 }
 
 const raw = [new RawWorker(), new RawWorker()] as const;
-const pool = await Pool.open({ processes: 2 });
+// Registered before the pools open: it closes them before the library checks, at
+// unload, for pools left open.
 globalThis.addEventListener("unload", () => {
   for (const worker of raw) worker.terminate();
   void pool.terminate();
 });
+const pool = await Pool.open({ processes: 2 });
 
 Deno.bench({
   group: "queue",

@@ -64,10 +64,8 @@ function echo(): Promise<void> {
   });
 }
 
-const manager = await Manager.start();
-const dict = manager.dict<string, number>({ a: 1 });
-const ns = manager.Namespace({ x: 1 });
-// Added before the pool opens, so it runs before the library's check for open pools.
+// Registered before the pools open: it closes them before the library checks, at
+// unload, for pools left open.
 globalThis.addEventListener("unload", () => {
   Atomics.store(cells, 1, 1);
   Atomics.store(cells, 0, 1);
@@ -76,6 +74,10 @@ globalThis.addEventListener("unload", () => {
   manager.shutdown();
   void pool.terminate();
 });
+const manager = await Manager.start();
+const dict = manager.dict<string, number>({ a: 1 });
+const ns = manager.Namespace({ x: 1 });
+// Added before the pool opens, so it runs before the library's check for open pools.
 const pool = await Pool.open({ processes: 1 });
 
 interleaved(`proxy call x${CALLS}`, [

@@ -44,12 +44,14 @@ class RawWorker {
   }
 }
 
-const pool = await Pool.open({ processes: PROCESSES });
-const raw = Array.from({ length: PROCESSES }, () => new RawWorker());
+// Registered before the pools open: it closes them before the library checks, at
+// unload, for pools left open.
 globalThis.addEventListener("unload", () => {
   for (const worker of raw) worker.terminate();
   void pool.terminate();
 });
+const pool = await Pool.open({ processes: PROCESSES });
+const raw = Array.from({ length: PROCESSES }, () => new RawWorker());
 
 const xs = Array.from({ length: MAP_ITEMS }, (_, i) => i);
 const ids = Array.from({ length: APPLY_CALLS }, (_, i) => i);

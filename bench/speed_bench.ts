@@ -73,6 +73,14 @@ async function pipelined(
 }
 
 const processes = cpuCount();
+// Registered before the pools open: it closes them before the library checks, at
+// unload, for pools left open.
+globalThis.addEventListener("unload", () => {
+  pool.terminate();
+  copyPool.terminate();
+  for (const worker of [...rawWorkers, copyRaw]) worker.terminate();
+  for (const line of memoryLines) console.log(line);
+});
 const pool = await Pool.open({ processes });
 const rawWorkers = Array.from({ length: processes }, () => new RawWorker());
 const copyPool = await Pool.open({ processes: 1 });
@@ -121,12 +129,6 @@ for (const count of [IMAP_ITEMS / 10, IMAP_ITEMS, IMAP_ITEMS * 3]) {
   memoryLines.push(await imapMemory(count));
 }
 
-globalThis.addEventListener("unload", () => {
-  pool.terminate();
-  copyPool.terminate();
-  for (const worker of [...rawWorkers, copyRaw]) worker.terminate();
-  for (const line of memoryLines) console.log(line);
-});
 
 bench({
   group: "W3 8 CPU tasks of ~250 ms",

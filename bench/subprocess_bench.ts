@@ -26,13 +26,15 @@ const xs = Array.from({ length: MAP_ITEMS }, (_, i) => i);
 const ids = Array.from({ length: CALLS }, (_, i) => i);
 const backends = ["worker", "subprocess"] as const;
 
+// Registered before the pools open: it closes them before the library checks, at
+// unload, for pools left open.
+globalThis.addEventListener("unload", () => {
+  for (const pool of Object.values(pools)) void pool.terminate();
+});
 const pools = {
   worker: await Pool.open({ processes: PROCESSES, backend: "worker" }),
   subprocess: await Pool.open({ processes: PROCESSES, backend: "subprocess" }),
 };
-globalThis.addEventListener("unload", () => {
-  for (const pool of Object.values(pools)) void pool.terminate();
-});
 
 interleaved(
   "start-up: open a pool of 1, one task, close",
