@@ -129,7 +129,6 @@ for (const count of [IMAP_ITEMS / 10, IMAP_ITEMS, IMAP_ITEMS * 3]) {
   memoryLines.push(await imapMemory(count));
 }
 
-
 bench({
   group: "W3 8 CPU tasks of ~250 ms",
   name: "main thread alone",
