@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { eagerGraph } from "../tests/_eager_graph.ts";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -226,33 +227,9 @@ Deno.removeSync(DIR, { recursive: true });
 
 /** How many modules `mod.ts` loads eagerly (static code imports), and how many are Effect's. */
 async function graphLine(): Promise<string> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", `--config=${CONFIG}`, `${ROOT}/mod.ts`],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as {
-    roots: string[];
-    redirects: Record<string, string>;
-    modules: {
-      specifier: string;
-      dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
-    }[];
-  };
-  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
-  const seen = new Set<string>();
-  const pending = [...info.roots];
-  while (pending.length > 0) {
-    const raw = pending.pop()!;
-    const specifier = info.redirects[raw] ?? raw;
-    if (seen.has(specifier)) continue;
-    seen.add(specifier);
-    for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
-      if (dependency.code && !dependency.isDynamic) pending.push(dependency.code.specifier);
-    }
-  }
-  const effect = [...seen].filter((s) => /^npm:\/?(@effect\/|effect@)/.test(s)).length;
-  return `mod.ts loads ${seen.size} modules eagerly, ${effect} of them Effect entry points`;
+  const seen = await eagerGraph(`${ROOT}/mod.ts`, [`--config=${CONFIG}`]);
+  const effect = seen.filter((s) => /^npm:\/?(@effect\/|effect@)/.test(s)).length;
+  return `mod.ts loads ${seen.length} modules eagerly, ${effect} of them Effect entry points`;
 }
 
 function exists(path: string): boolean {

@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { eagerGraph } from "./_eager_graph.ts";
 import { HELP_TEXTS } from "../lib/cli/help_texts.ts";
 import { helpOf, parseMap } from "../lib/cli/fast.ts";
 
@@ -73,35 +74,8 @@ Deno.test("help that effect/cli would color (FORCE_COLOR) still comes from effec
 });
 
 Deno.test("cli.ts loads no Effect module before it knows it needs effect/cli", async () => {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", CLI],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as {
-    roots: string[];
-    redirects: Record<string, string>;
-    modules: {
-      specifier: string;
-      dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
-    }[];
-  };
-  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
-  const seen = new Set<string>();
-  const pending = [...info.roots];
-  while (pending.length > 0) {
-    const raw = pending.pop()!;
-    const specifier = info.redirects[raw] ?? raw;
-    if (seen.has(specifier)) continue;
-    seen.add(specifier);
-    for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
-      if (dependency.code && dependency.isDynamic !== true) {
-        pending.push(dependency.code.specifier);
-      }
-    }
-  }
-  assert.deepEqual([...seen].filter((s) => /^npm:\/?(@effect\/|effect@)/.test(s)), []);
+  const graph = await eagerGraph(CLI);
+  assert.deepEqual(graph.filter((s) => /^npm:\/?(@effect\/|effect@)/.test(s)), []);
 });
 
 Deno.test("map's plain forms do on the fast path what they do through effect/cli", async () => {

@@ -7,39 +7,11 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { eagerGraph as eagerGraphOf } from "./_eager_graph.ts";
 
-interface Info {
-  readonly roots: string[];
-  readonly redirects: Record<string, string>;
-  readonly modules: {
-    readonly specifier: string;
-    readonly dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
-  }[];
-}
-
-async function eagerGraph(path: string): Promise<string[]> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", new URL(path, import.meta.url).pathname],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as Info;
-  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
-  const seen = new Set<string>();
-  const pending = [...info.roots];
-  while (pending.length > 0) {
-    const raw = pending.pop()!;
-    const specifier = info.redirects[raw] ?? raw;
-    if (seen.has(specifier)) continue;
-    seen.add(specifier);
-    for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
-      if (dependency.code && dependency.isDynamic !== true) {
-        pending.push(dependency.code.specifier);
-      }
-    }
-  }
-  return [...seen];
+/** The modules `path` (relative to this file) loads eagerly. */
+function eagerGraph(path: string): Promise<string[]> {
+  return eagerGraphOf(new URL(path, import.meta.url).pathname);
 }
 
 Deno.test("mod.ts loads no engine, backend or cluster endpoint until a pool opens", async () => {
