@@ -71,11 +71,29 @@ const contexts = new Map<StartMethod, Context>();
  * ```
  */
 export function getContext(method: StartMethod = "worker"): Context {
+  return contextOf(contexts, method, makeContext);
+}
+
+/**
+ * The context of `method` in `cache`, made by `make` the first time: one per method, as
+ * Python's. Shared by both faces' `getContext`.
+ *
+ * @param cache The face's contexts, by method.
+ * @param method The start method, checked.
+ * @param make Makes the context of a backend.
+ * @returns The context.
+ * @throws {RangeError} `method` is not `"worker"` or `"subprocess"`.
+ */
+export function contextOf<C>(
+  cache: Map<StartMethod, C>,
+  method: StartMethod,
+  make: (backend: StartMethod) => C,
+): C {
   checkMethod(method);
-  let context = contexts.get(method);
+  let context = cache.get(method);
   if (context === undefined) {
-    context = makeContext(method);
-    contexts.set(method, context);
+    context = make(method);
+    cache.set(method, context);
   }
   return context;
 }

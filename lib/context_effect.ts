@@ -8,9 +8,13 @@
 import type * as Effect from "effect/Effect";
 import type * as Layer from "effect/Layer";
 import type * as Scope from "effect/Scope";
-import { checkMethod, type StartMethod } from "./context.ts";
+import {
+  type Context as PromiseContext,
+  contextOf,
+  type ContextPool as PromiseContextPool,
+  type StartMethod,
+} from "./context.ts";
 import type { OpenError, SerializationError, TaskNotFound } from "./errors.ts";
-import type { Pool as PromisePool } from "./pool.ts";
 import { type EffectPool, Pool } from "./pool_effect.ts";
 import type { PoolOptions } from "./pool_options.ts";
 import type { ProcessOptions } from "./process.ts";
@@ -29,22 +33,16 @@ export interface ContextProcessClass {
   readonly prototype: Process<TaskFunction>;
 }
 
-/** `Pool`'s constructors bound to a context's backend. */
-export interface ContextPool {
-  /** Opens a pool of the context's backend (see `Pool.open`). */
-  open(options?: PoolOptions): Promise<PromisePool>;
+/** `Pool`'s constructors bound to a context's backend, with the Effect face's. */
+export interface ContextPool extends PromiseContextPool {
   /** The Effect face: a scoped pool of the context's backend (see `Pool.make`). */
   make(options?: PoolOptions): Effect.Effect<EffectPool, OpenError, Scope.Scope>;
   /** A layer providing a pool of the context's backend (see `Pool.layer`). */
   layer(options?: PoolOptions): Layer.Layer<EffectPool, OpenError>;
 }
 
-/** What `getContext` returns: the library's process-making API for one backend. */
-export interface Context {
-  /** The backend every pool and process of this context uses unless told otherwise. */
-  readonly backend: StartMethod;
-  /** The context's start method (Python's `ctx.get_start_method()`). */
-  getStartMethod(): StartMethod;
+/** What `getContext` returns: the Promise face's context, with the Effect face's members. */
+export interface Context extends Omit<PromiseContext, "Process" | "Pool"> {
   /** `Process` with this context's backend. */
   readonly Process: ContextProcessClass;
   /** `Pool.open`, `Pool.make` and `Pool.layer` with this context's backend. */
@@ -78,13 +76,7 @@ const contexts = new Map<StartMethod, Context>();
  * ```
  */
 export function getContext(method: StartMethod = "worker"): Context {
-  checkMethod(method);
-  let context = contexts.get(method);
-  if (context === undefined) {
-    context = makeContext(method);
-    contexts.set(method, context);
-  }
-  return context;
+  return contextOf(contexts, method, makeContext);
 }
 
 function makeContext(backend: StartMethod): Context {
