@@ -49,10 +49,10 @@ export {
   type ProcessError,
   type ProcessOptions,
 } from "./lib/process.ts";
-export { currentProcess, parentProcess, type ProcessInfo } from "./lib/worker/identity.ts";
-export { cancelled, taskSignal } from "./lib/worker/task_context.ts";
-export { Transfer, transfer } from "./lib/worker/transfer.ts";
-export type { EncodedPortable, Portable } from "./lib/worker/ipc/wire.ts";
+export { currentProcess, parentProcess, type ProcessInfo } from "./lib/shared/identity.ts";
+export { cancelled, taskSignal } from "./lib/shared/task_context.ts";
+export { Transfer, transfer } from "./lib/comms/transfer.ts";
+export type { EncodedPortable, Portable } from "./lib/comms/wire.ts";
 export type { Permissions, PermissionSet, PermissionValue } from "./lib/permissions.ts";
 export { fromModule, inline, task } from "./lib/task.ts";
 export {
@@ -85,17 +85,21 @@ export {
   Queue,
   type QueueOptions,
   type QueueWaitOptions,
-} from "./lib/worker/ipc/queue.ts";
-export { Connection, Pipe, type RecvOptions } from "./lib/worker/ipc/pipe.ts";
-export { type SharedOptions, Value } from "./lib/worker/ipc/value.ts";
-export { Array, SharedArray } from "./lib/worker/ipc/shared_array.ts";
-export { Lock, RLock } from "./lib/worker/ipc/lock.ts";
-export { BoundedSemaphore, Semaphore } from "./lib/worker/ipc/semaphore.ts";
-export { Event } from "./lib/worker/ipc/event.ts";
-export { Condition } from "./lib/worker/ipc/condition.ts";
-export { Barrier, type BarrierOptions } from "./lib/worker/ipc/barrier.ts";
-export type { AcquireAsyncOptions, BlockingOptions, WaitOptions } from "./lib/worker/ipc/_wait.ts";
-export type { ArrayOf, ElementType, ShareableType, TypeCode } from "./lib/worker/ipc/_types.ts";
+} from "./lib/comms/queue.ts";
+export { Connection, Pipe, type RecvOptions } from "./lib/comms/pipe.ts";
+export { type SharedOptions, Value } from "./lib/comms/value.ts";
+export { Array, SharedArray } from "./lib/comms/shared_array.ts";
+export { Lock, RLock } from "./lib/comms/lock.ts";
+export { BoundedSemaphore, Semaphore } from "./lib/comms/semaphore.ts";
+export { Event } from "./lib/comms/event.ts";
+export { Condition } from "./lib/comms/condition.ts";
+export { Barrier, type BarrierOptions } from "./lib/comms/barrier.ts";
+export type {
+  AcquireAsyncOptions,
+  BlockingOptions,
+  WaitOptions,
+} from "./lib/comms/wait_options.ts";
+export type { ArrayOf, ElementType, ShareableType, TypeCode } from "./lib/comms/element_types.ts";
 export {
   BrokenBarrierError,
   BrokenPipeError,
@@ -104,7 +108,7 @@ export {
   Full,
   HandleClosed,
   IpcError,
-} from "./lib/worker/ipc/errors.ts";
+} from "./lib/comms/errors.ts";
 export {
   ALL_COMPLETED,
   asCompleted,
@@ -118,7 +122,7 @@ export {
   wait,
 } from "./lib/futures.ts";
 export type { MapZipOptions, ZipInputs } from "./lib/map_zip.ts";
-export { SimpleQueue } from "./lib/worker/ipc/simple_queue.ts";
+export { SimpleQueue } from "./lib/comms/simple_queue.ts";
 export {
   type Context,
   type ContextPool,
@@ -134,8 +138,8 @@ export {
   ListProxy,
   NamespaceProxy,
   ValueProxy,
-} from "./lib/worker/ipc/manager_proxies.ts";
-export { ManagerClosed } from "./lib/worker/ipc/manager_channel.ts";
+} from "./lib/comms/manager_proxies.ts";
+export { ManagerClosed } from "./lib/comms/manager_channel.ts";
 export { type ErrorClass, registerError } from "./lib/error_registry.ts";
 export * as connection from "./lib/connection_wait.ts";
 export type { ProcessBaseOptions } from "./lib/process.ts";

@@ -16,9 +16,9 @@
  */
 import assert from "node:assert/strict";
 import { Pool } from "../mod.ts";
-import { Lock } from "../lib/worker/ipc/lock.ts";
-import { Queue } from "../lib/worker/ipc/queue.ts";
-import { Value } from "../lib/worker/ipc/value.ts";
+import { Lock } from "../lib/comms/lock.ts";
+import { Queue } from "../lib/comms/queue.ts";
+import { Value } from "../lib/comms/value.ts";
 import { consume, increment, produce } from "../tests/fixtures/ipc_tasks.ts";
 
 const ITEMS = 2_000;

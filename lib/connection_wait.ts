@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Connection } from "./worker/ipc/pipe.ts";
+import type { Connection } from "./comms/pipe.ts";
 import type { Process } from "./process.ts";
 import type { TaskFunction } from "./types.ts";
 

@@ -8,8 +8,14 @@
  */
 import type { Chunk, EngineOptions } from "./engine_types.ts";
 import { SerializationError } from "./errors.ts";
-import { defineMessage, RUN_MANY, type RunMessage, runMessage, type TaskRef } from "./protocol.ts";
-import { encodeItems } from "./worker/ipc/wire.ts";
+import {
+  defineMessage,
+  RUN_MANY,
+  type RunMessage,
+  runMessage,
+  type TaskRef,
+} from "./shared/protocol.ts";
+import { encodeItems } from "./comms/wire.ts";
 import type { WorkerSlot } from "./worker_slot.ts";
 
 /**

@@ -25,7 +25,7 @@ import {
   TaskTimeout,
   WorkerCrashed,
 } from "./errors.ts";
-import { encodeItems } from "./worker/ipc/wire.ts";
+import { encodeItems } from "./comms/wire.ts";
 import { nextPid } from "./pids.ts";
 import {
   BUSY_CELL,
@@ -43,8 +43,8 @@ import {
   READY,
   setCancelled,
   type TaskRef,
-} from "./protocol.ts";
-import { currentProcess } from "./worker/identity.ts";
+} from "./shared/protocol.ts";
+import { currentProcess } from "./shared/identity.ts";
 import { WorkerSlot } from "./worker_slot.ts";
 
 export type {

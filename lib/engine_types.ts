@@ -8,7 +8,7 @@ import type { BackendName, startEndpoint } from "./backend/endpoint.ts";
 import type { ClusterLink } from "./cluster/connection.ts";
 import type { PoolError } from "./errors.ts";
 import type { Permissions } from "./permissions.ts";
-import type { TaskRef } from "./protocol.ts";
+import type { TaskRef } from "./shared/protocol.ts";
 
 /** What a job's owner hears about its chunks. Called at most once per chunk. */
 export interface JobSink {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { RESERVED_ERROR_KEYS, type WireError } from "./protocol.ts";
+import { RESERVED_ERROR_KEYS, type WireError } from "./shared/protocol.ts";
 
 /** A class of errors a task may throw: any subclass of `Error`. */
 // deno-lint-ignore no-explicit-any

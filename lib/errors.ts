@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { WireError } from "./protocol.ts";
+import type { WireError } from "./shared/protocol.ts";
 import { causeFromWire, rebuildError } from "./error_registry.ts";
 
 /**

@@ -6,6 +6,6 @@
  * @module
  */
 import { callerModule, taskRef } from "./task.ts";
-import { setFunctionNamer } from "./worker/ipc/wire.ts";
+import { setFunctionNamer } from "./comms/wire.ts";
 
 setFunctionNamer((fn) => taskRef(fn, callerModule));

@@ -12,7 +12,7 @@
  * ```ts
  * import { Effect, Option } from "effect";
  * import { IpcEffect } from "./ipc_effect.ts";
- * import { Queue } from "./worker/ipc/queue.ts";
+ * import { Queue } from "./comms/queue.ts";
  * import assert from "node:assert/strict";
  *
  * const q = new Queue<number>();
@@ -25,8 +25,8 @@
  * @module
  */
 import * as Effect from "effect/Effect";
-import { Barrier } from "./worker/ipc/barrier.ts";
-import { Condition } from "./worker/ipc/condition.ts";
+import { Barrier } from "./comms/barrier.ts";
+import { Condition } from "./comms/condition.ts";
 import {
   BrokenBarrierError,
   BrokenPipeError,
@@ -34,12 +34,12 @@ import {
   EOFError,
   Full,
   HandleClosed,
-} from "./worker/ipc/errors.ts";
-import { Event } from "./worker/ipc/event.ts";
-import type { Lock, RLock } from "./worker/ipc/lock.ts";
-import type { Connection } from "./worker/ipc/pipe.ts";
-import type { JoinableQueue, Queue } from "./worker/ipc/queue.ts";
-import type { Semaphore } from "./worker/ipc/semaphore.ts";
+} from "./comms/errors.ts";
+import { Event } from "./comms/event.ts";
+import type { Lock, RLock } from "./comms/lock.ts";
+import type { Connection } from "./comms/pipe.ts";
+import type { JoinableQueue, Queue } from "./comms/queue.ts";
+import type { Semaphore } from "./comms/semaphore.ts";
 
 /** Options of the Effect face's waits: cancellation is interruption. */
 export interface EffectWaitOptions {
@@ -109,7 +109,7 @@ function waitOptions(options: EffectQueueOptions, signal: AbortSignal) {
  * ```ts
  * import { Effect } from "effect";
  * import { IpcEffect } from "./ipc_effect.ts";
- * import { Queue } from "./worker/ipc/queue.ts";
+ * import { Queue } from "./comms/queue.ts";
  * import assert from "node:assert/strict";
  *
  * const q = new Queue<string>();
@@ -198,7 +198,7 @@ function acquire(target: Acquirable, options: EffectWaitOptions = {}): Effect.Ef
  * ```ts
  * import { Effect } from "effect";
  * import { IpcEffect } from "./ipc_effect.ts";
- * import { Value } from "./worker/ipc/value.ts";
+ * import { Value } from "./comms/value.ts";
  * import assert from "node:assert/strict";
  *
  * const counter = new Value("i32", 0);
@@ -236,7 +236,7 @@ function wait(
  * ```ts
  * import { Effect } from "effect";
  * import { IpcEffect } from "./ipc_effect.ts";
- * import { Event } from "./worker/ipc/event.ts";
+ * import { Event } from "./comms/event.ts";
  * import assert from "node:assert/strict";
  *
  * const ready = new Event();
@@ -280,7 +280,7 @@ function waitFor(
  * ```ts
  * import { Effect, Fiber } from "effect";
  * import { IpcEffect } from "./ipc_effect.ts";
- * import { Queue } from "./worker/ipc/queue.ts";
+ * import { Queue } from "./comms/queue.ts";
  * import assert from "node:assert/strict";
  *
  * const q = new Queue<number>();

@@ -8,7 +8,7 @@
  */
 import type { Chunk, Engine, Job, JobFaults } from "./engine.ts";
 import type { PoolError } from "./errors.ts";
-import type { TaskRef } from "./protocol.ts";
+import type { TaskRef } from "./shared/protocol.ts";
 
 /** The outcome of one item when every outcome is wanted (`mapSettled`). */
 export type Settled<T> =

@@ -8,7 +8,7 @@ import { type Permissions, validatePermissions } from "./permissions.ts";
 import type { TaskFunction } from "./types.ts";
 import type { EngineOptions, JobFaults } from "./engine.ts";
 import { callerModule, taskRef } from "./task.ts";
-import { containsPortable } from "./worker/ipc/wire.ts";
+import { containsPortable } from "./comms/wire.ts";
 import { type ErrorClass, registerError } from "./error_registry.ts";
 import { type ClusterOptions, clusterSettings } from "./cluster/options.ts";
 import { ClusterLink } from "./cluster/connection.ts";

@@ -25,14 +25,14 @@ import {
   READY,
   runMessage,
   type TaskRef,
-} from "./protocol.ts";
+} from "./shared/protocol.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
-import { encodeItems } from "./worker/ipc/wire.ts";
+import { encodeItems } from "./comms/wire.ts";
 import { callerModule, taskName, taskRef } from "./task.ts";
-import { currentProcess } from "./worker/identity.ts";
+import { currentProcess } from "./shared/identity.ts";
 import { registerErrors } from "./pool_options.ts";
 import type { ErrorClass } from "./error_registry.ts";
-import { constructingInChild, isDaemonic } from "./worker/process_subclass.ts";
+import { constructingInChild, isDaemonic } from "./shared/process_flags.ts";
 import { callSite, trackProcess } from "./live_registry.ts";
 
 /** How a process is made, as Python's `Process(target=..., args=..., name=...)`. */

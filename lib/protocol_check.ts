@@ -21,7 +21,7 @@ import {
   RESERVED_ERROR_KEYS,
   WIRE_ERROR_LIMITS,
   type WireError,
-} from "./protocol.ts";
+} from "./shared/protocol.ts";
 
 /** A message that broke the protocol: why, in words. */
 export interface Violation {

@@ -8,7 +8,7 @@
  */
 import type { TaskFunction } from "./types.ts";
 import { TaskNotFound } from "./errors.ts";
-import type { TaskRef } from "./protocol.ts";
+import type { TaskRef } from "./shared/protocol.ts";
 import { declarationOf, findExport, resolveSpecifier, scanModule } from "./source_scan.ts";
 
 const refs = new WeakMap<TaskFunction, TaskRef>();

@@ -19,7 +19,7 @@
 // deno-lint-ignore no-explicit-any
 export type TaskFunction = (...args: any[]) => unknown;
 
-import type { Transfer } from "./worker/transfer.ts";
+import type { Transfer } from "./comms/transfer.ts";
 
 /**
  * The value a task gives once awaited: `ResultOf<typeof slowSquare>` is `number`; a
@@ -52,7 +52,7 @@ export type ArgOf<F extends TaskFunction> = Parameters<F>[0];
  * @example
  * ```ts
  * import type { Unwrapped } from "./types.ts";
- * import type { Transfer } from "./worker/transfer.ts";
+ * import type { Transfer } from "./comms/transfer.ts";
  *
  * const bytes: Unwrapped<Transfer<Uint8Array>> = new Uint8Array(4);
  * ```
@@ -66,7 +66,7 @@ export type Unwrapped<T> = T extends Transfer<infer B> ? B : T;
  * @example
  * ```ts
  * import type { Sendable } from "./types.ts";
- * import { transfer } from "./worker/transfer.ts";
+ * import { transfer } from "./comms/transfer.ts";
  *
  * const moved: Sendable<ArrayBuffer> = transfer(new ArrayBuffer(8));
  * ```

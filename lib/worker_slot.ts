@@ -8,7 +8,7 @@
  */
 import type { Endpoint } from "./backend/endpoint.ts";
 import type { Chunk } from "./engine_types.ts";
-import { BUSY_CELL, DROPPED_CELL } from "./protocol.ts";
+import { BUSY_CELL, DROPPED_CELL } from "./shared/protocol.ts";
 
 /** A pool's worker, its chunks in flight and its timers. */
 export class WorkerSlot {

@@ -21,7 +21,7 @@ import {
   RUN_MANY,
   type RunMessage,
   type TaskRef,
-} from "../lib/protocol.ts";
+} from "../lib/shared/protocol.ts";
 import { Runtime } from "../lib/worker/runtime.ts";
 import { echoOr, echoOrWait, keepGate } from "./fixtures/batch_tasks.ts";
 

@@ -23,7 +23,7 @@ import {
   type RunMessage,
   type TaskRef,
   type ToWorker,
-} from "../lib/protocol.ts";
+} from "../lib/shared/protocol.ts";
 
 /** What a scripted worker answers to a run: the messages it sends back. */
 type Script = (run: RunMessage, worker: number) => FromWorker[];

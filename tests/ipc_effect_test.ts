@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { Effect, Exit, Fiber } from "effect";
 import { IpcEffect, Process } from "../lib/effect.ts";
 import { liveWorkers } from "../lib/backend/web_worker.ts";
-import { Barrier } from "../lib/worker/ipc/barrier.ts";
-import { Event } from "../lib/worker/ipc/event.ts";
-import { Lock } from "../lib/worker/ipc/lock.ts";
-import { Pipe } from "../lib/worker/ipc/pipe.ts";
-import { JoinableQueue, Queue } from "../lib/worker/ipc/queue.ts";
-import { Semaphore } from "../lib/worker/ipc/semaphore.ts";
-import { Value } from "../lib/worker/ipc/value.ts";
+import { Barrier } from "../lib/comms/barrier.ts";
+import { Event } from "../lib/comms/event.ts";
+import { Lock } from "../lib/comms/lock.ts";
+import { Pipe } from "../lib/comms/pipe.ts";
+import { JoinableQueue, Queue } from "../lib/comms/queue.ts";
+import { Semaphore } from "../lib/comms/semaphore.ts";
+import { Value } from "../lib/comms/value.ts";
 import { increment, produce } from "./fixtures/ipc_tasks.ts";
 
 Deno.test("IpcEffect.get(): interrupting a blocked get takes nothing", async () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Pool, Process, TaskError } from "../mod.ts";
 import { assertNoLiveWorkers } from "../lib/testing.ts";
-import { Barrier } from "../lib/worker/ipc/barrier.ts";
-import { Condition } from "../lib/worker/ipc/condition.ts";
+import { Barrier } from "../lib/comms/barrier.ts";
+import { Condition } from "../lib/comms/condition.ts";
 import {
   BrokenBarrierError,
   BrokenPipeError,
@@ -10,15 +10,15 @@ import {
   EOFError,
   Full,
   HandleClosed,
-} from "../lib/worker/ipc/errors.ts";
-import { Event } from "../lib/worker/ipc/event.ts";
-import { Lock, RLock } from "../lib/worker/ipc/lock.ts";
-import { Pipe } from "../lib/worker/ipc/pipe.ts";
-import { JoinableQueue, Queue } from "../lib/worker/ipc/queue.ts";
-import { BoundedSemaphore, Semaphore } from "../lib/worker/ipc/semaphore.ts";
-import { SharedArray } from "../lib/worker/ipc/shared_array.ts";
-import { Value } from "../lib/worker/ipc/value.ts";
-import { deserialize, serialize } from "../lib/worker/ipc/_codec.ts";
+} from "../lib/comms/errors.ts";
+import { Event } from "../lib/comms/event.ts";
+import { Lock, RLock } from "../lib/comms/lock.ts";
+import { Pipe } from "../lib/comms/pipe.ts";
+import { JoinableQueue, Queue } from "../lib/comms/queue.ts";
+import { BoundedSemaphore, Semaphore } from "../lib/comms/semaphore.ts";
+import { SharedArray } from "../lib/comms/shared_array.ts";
+import { Value } from "../lib/comms/value.ts";
+import { deserialize, serialize } from "../lib/comms/_codec.ts";
 import {
   awaitFlag,
   barrierWait,

@@ -13,7 +13,7 @@ import {
   FAILED,
   INIT_FAILED,
   READY,
-} from "../lib/protocol.ts";
+} from "../lib/shared/protocol.ts";
 
 const wire = { tag: "TaskError", name: "Error", message: "boom", isError: true };
 

@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 
-const WORKER_DIR = new URL("../lib/worker/", import.meta.url);
-const PROTOCOL = new URL("../lib/protocol.ts", import.meta.url).href;
+const LIB = new URL("../lib/", import.meta.url);
+
+/**
+ * Which folders each layer may import from. The worker side (the Web Worker runtime and
+ * the subprocess child) and the Effect-free layers it stands on never reach the main
+ * side; none of them imports Effect.
+ */
+const LAYERS: Record<string, readonly string[]> = {
+  "shared/": ["shared/"],
+  "comms/": ["comms/", "shared/"],
+  "worker/": ["worker/", "comms/", "shared/"],
+};
 
 /** Static imports, re-exports and literal dynamic imports in `source`. */
 function specifiers(source: string): string[] {
@@ -41,47 +51,69 @@ Deno.test("the import scanner sees static, re-export and dynamic imports", () =>
   );
 });
 
-Deno.test("lib/worker/ imports nothing but itself and lib/protocol.ts", () => {
-  const files = moduleFiles(WORKER_DIR);
-  assert.ok(files.some((file) => file.href.endsWith("/entry.ts")), "entry.ts was not scanned");
+/** Where `specifier`, imported by `file`, breaks the layer rules of `layer`, or null. */
+function breach(layer: string, file: URL, specifier: string): string | null {
+  if (specifier === "effect" || specifier.startsWith("effect/")) return "imports Effect";
+  if (specifier.startsWith("node:")) return null;
+  if (!specifier.startsWith("./") && !specifier.startsWith("../")) return "imports a package";
+  const target = new URL(specifier, file).href;
+  const allowed = LAYERS[layer]!.some((folder) => target.startsWith(new URL(folder, LIB).href));
+  return allowed ? null : `imports outside ${LAYERS[layer]!.map((f) => `lib/${f}`).join(", ")}`;
+}
+
+for (const layer of Object.keys(LAYERS)) {
+  Deno.test(`lib/${layer} imports only ${LAYERS[layer]!.map((f) => `lib/${f}`).join(", ")}`, () => {
+    const files = moduleFiles(new URL(layer, LIB));
+    assert.ok(files.length > 2, `lib/${layer} was not scanned`);
+    const offending: string[] = [];
+    let imports = 0;
+    for (const file of files) {
+      for (const specifier of specifiers(Deno.readTextFileSync(file))) {
+        imports++;
+        const problem = breach(layer, file, specifier);
+        if (problem) {
+          offending.push(`${file.href.slice(LIB.href.length)} ${problem}: "${specifier}"`);
+        }
+      }
+    }
+    assert.deepEqual(offending, []);
+    if (layer !== "shared/") {
+      assert.ok(imports > 0, `no imports seen in lib/${layer}: is the scan blind?`);
+    }
+  });
+}
+
+Deno.test("the layer rules catch a worker module that imports the main side or Effect", () => {
+  const file = new URL("worker/runtime.ts", LIB);
+  assert.equal(breach("worker/", file, "../comms/queue.ts"), null);
+  assert.match(breach("worker/", file, "../engine.ts")!, /imports outside lib\/worker\//);
+  assert.match(
+    breach("shared/", new URL("shared/protocol.ts", LIB), "../comms/wire.ts")!,
+    /outside/,
+  );
+  assert.equal(breach("comms/", new URL("comms/queue.ts", LIB), "effect/Effect"), "imports Effect");
+});
+
+Deno.test("the worker runtime and the subprocess child are in lib/worker/", () => {
+  for (const name of ["entry.ts", "runtime.ts", "subprocess_child.ts"]) {
+    assert.ok(Deno.statSync(new URL(`worker/${name}`, LIB)).isFile, name);
+  }
+});
+
+Deno.test("the main side names lib/worker/ modules only as URLs to start, never imports them", () => {
+  const worker = new URL("worker/", LIB).href;
+  const layered = Object.keys(LAYERS).map((folder) => new URL(folder, LIB).href);
   const offending: string[] = [];
-  let protocolImports = 0;
-  for (const file of files) {
-    const name = file.href.slice(WORKER_DIR.href.length);
+  for (const file of moduleFiles(LIB)) {
+    if (layered.some((folder) => file.href.startsWith(folder))) continue;
     for (const specifier of specifiers(Deno.readTextFileSync(file))) {
-      if (specifier === "effect" || specifier.startsWith("effect/")) {
-        offending.push(`${name} imports Effect ("${specifier}")`);
-        continue;
-      }
-      if (!specifier.startsWith("./") && !specifier.startsWith("../")) {
-        offending.push(`${name} imports "${specifier}" from outside lib/worker/`);
-        continue;
-      }
-      const target = new URL(specifier, file).href;
-      if (target === PROTOCOL) protocolImports++;
-      else if (!target.startsWith(WORKER_DIR.href)) {
-        offending.push(`${name} imports "${specifier}" from outside lib/worker/`);
+      if (!specifier.startsWith(".")) continue;
+      if (new URL(specifier, file).href.startsWith(worker)) {
+        offending.push(`${file.href.slice(LIB.href.length)} imports "${specifier}"`);
       }
     }
   }
   assert.deepEqual(offending, []);
-  assert.ok(protocolImports > 0, "no worker module imports ../protocol.ts: is the scan blind?");
-});
-
-Deno.test("lib/protocol.ts, shared with the worker side, imports nothing", () => {
-  assert.deepEqual(specifiers(Deno.readTextFileSync(new URL(PROTOCOL))), []);
-});
-
-Deno.test("the subprocess child imports only the worker side, the protocol and frames", () => {
-  const child = new URL("../lib/backend/subprocess_child.ts", import.meta.url);
-  const frames = new URL("../lib/backend/_frames.ts", import.meta.url).href;
-  const offending = specifiers(Deno.readTextFileSync(child)).filter((specifier) => {
-    if (specifier.startsWith("node:")) return false;
-    const target = new URL(specifier, child).href;
-    return target !== PROTOCOL && target !== frames && !target.startsWith(WORKER_DIR.href);
-  });
-  assert.deepEqual(offending, []);
-  assert.deepEqual(specifiers(Deno.readTextFileSync(new URL(frames))), []);
 });
 
 Deno.test("nothing under lib/ outside lib/cli/ imports lib/cli/", () => {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Permissions } from "../permissions.ts";
-import type { FromWorker, ToWorker, WireError } from "../protocol.ts";
+import type { FromWorker, ToWorker, WireError } from "../shared/protocol.ts";
 import { startWebWorker } from "./web_worker.ts";
 import { startSubprocess } from "./subprocess.ts";
 import type { ClusterLink } from "../cluster/connection.ts";

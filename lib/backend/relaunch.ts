@@ -23,7 +23,7 @@ import {
   RUN,
   RUN_MANY,
   type ToWorker,
-} from "../protocol.ts";
+} from "../shared/protocol.ts";
 import { codeFiles, type CodeGraph } from "./sandbox_graph.ts";
 
 /** The module a message asks the process to load, if any. */

@@ -38,15 +38,15 @@ import {
   RUN_MANY,
   type RunMessage,
   type ToWorker,
-} from "../protocol.ts";
+} from "../shared/protocol.ts";
 import { configFlags, denoWords } from "../deno_cmdline.ts";
 import type { Endpoint, WorkerEnd, WorkerListener } from "./endpoint.ts";
 import { Relaunch } from "./relaunch.ts";
 import { checkSocketAccess, type Child, socketFlags, spawnChild } from "./subprocess_spawn.ts";
 
-const ENTRY = new URL("./subprocess_child.ts", import.meta.url).href;
+const ENTRY = new URL("../worker/subprocess_child.ts", import.meta.url).href;
 /** Loaded lazily by the runtime; a sandboxed child cannot import it later. */
-const KINDS = new URL("../worker/ipc/kinds.ts", import.meta.url).href;
+const KINDS = new URL("../comms/kinds.ts", import.meta.url).href;
 /** Milliseconds a child may take to exit after SIGTERM before it gets SIGKILL. */
 const KILL_AFTER_MS = 2000;
 

@@ -17,8 +17,8 @@
  * @module
  */
 import { deserialize } from "node:v8";
-import type { FromWorker, WireError } from "../protocol.ts";
-import { CRASHED, EXITING } from "../protocol.ts";
+import type { FromWorker, WireError } from "../shared/protocol.ts";
+import { CRASHED, EXITING } from "../shared/protocol.ts";
 import { isViolation, readFromWorker } from "../protocol_check.ts";
 import type { WorkerEnd } from "./endpoint.ts";
 import {
@@ -28,7 +28,7 @@ import {
   FRAME_STDOUT,
   FrameDecoder,
   FrameTooLarge,
-} from "./_frames.ts";
+} from "../shared/frames.ts";
 
 /** Milliseconds to wait for a dead child's pipes to drain (a grandchild may hold them). */
 const DRAIN_MS = 500;

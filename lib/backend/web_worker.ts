@@ -34,12 +34,12 @@ import {
   RUN,
   type ToWorker,
   type WireError,
-} from "../protocol.ts";
+} from "../shared/protocol.ts";
 import { isViolation, readFromWorker } from "../protocol_check.ts";
 import type { Endpoint, WorkerEnd, WorkerListener } from "./endpoint.ts";
 
 const ENTRY = new URL("../worker/entry.ts", import.meta.url).href;
-const KINDS = new URL("../worker/ipc/kinds.ts", import.meta.url).href;
+const KINDS = new URL("../comms/kinds.ts", import.meta.url).href;
 const LOCK = new URL("../worker/sandbox_lock.ts", import.meta.url).href;
 
 /** A worker as its owner sees it: it shares memory, has no pid, is gone when stopped. */

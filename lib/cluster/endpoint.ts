@@ -27,7 +27,7 @@ import {
   RUN_MANY,
   type RunMessage,
   type ToWorker,
-} from "../protocol.ts";
+} from "../shared/protocol.ts";
 import { readFromWorker } from "../protocol_check.ts";
 import type { ClusterLink } from "./connection.ts";
 import { type ChunkAnswer, decode, encode } from "./wire.ts";

@@ -7,7 +7,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import { Buffer } from "node:buffer";
-import type { WireError } from "../protocol.ts";
+import type { WireError } from "../shared/protocol.ts";
 
 /** A runner's answer for one chunk. */
 export type ChunkAnswer =

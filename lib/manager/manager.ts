@@ -11,10 +11,10 @@
  *
  * @module
  */
-import { Barrier, type BarrierOptions } from "../worker/ipc/barrier.ts";
-import { Condition } from "../worker/ipc/condition.ts";
-import { Event } from "../worker/ipc/event.ts";
-import { Lock, RLock } from "../worker/ipc/lock.ts";
+import { Barrier, type BarrierOptions } from "../comms/barrier.ts";
+import { Condition } from "../comms/condition.ts";
+import { Event } from "../comms/event.ts";
+import { Lock, RLock } from "../comms/lock.ts";
 import {
   CLOSED,
   DOORBELL,
@@ -22,18 +22,18 @@ import {
   ManagerChannel,
   SLOTS,
   stateCell,
-} from "../worker/ipc/manager_channel.ts";
+} from "../comms/manager_channel.ts";
 import {
   type DictKey,
   type DictProxy,
   type ListProxy,
   makeProxy,
   type ValueProxy,
-} from "../worker/ipc/manager_proxies.ts";
-import { JoinableQueue, Queue, type QueueOptions } from "../worker/ipc/queue.ts";
-import { BoundedSemaphore, Semaphore } from "../worker/ipc/semaphore.ts";
+} from "../comms/manager_proxies.ts";
+import { JoinableQueue, Queue, type QueueOptions } from "../comms/queue.ts";
+import { BoundedSemaphore, Semaphore } from "../comms/semaphore.ts";
 
-const SERVER = new URL("../worker/ipc/manager_server.ts", import.meta.url).href;
+const SERVER = new URL("../comms/manager_server.ts", import.meta.url).href;
 /** The server's own object id (see `manager_server.ts`). */
 const ROOT = 0;
 

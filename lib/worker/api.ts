@@ -16,18 +16,18 @@
  *
  * @module
  */
-export { currentProcess, parentProcess, type ProcessInfo } from "./identity.ts";
-export { cancelled, taskSignal } from "./task_context.ts";
-export { Transfer, transfer } from "./transfer.ts";
-export { JoinableQueue, Queue } from "./ipc/queue.ts";
-export { Connection, Pipe } from "./ipc/pipe.ts";
-export { Value } from "./ipc/value.ts";
-export { Array, SharedArray } from "./ipc/shared_array.ts";
-export { Lock, RLock } from "./ipc/lock.ts";
-export { BoundedSemaphore, Semaphore } from "./ipc/semaphore.ts";
-export { Event } from "./ipc/event.ts";
-export { Condition } from "./ipc/condition.ts";
-export { Barrier } from "./ipc/barrier.ts";
+export { currentProcess, parentProcess, type ProcessInfo } from "../shared/identity.ts";
+export { cancelled, taskSignal } from "../shared/task_context.ts";
+export { Transfer, transfer } from "../comms/transfer.ts";
+export { JoinableQueue, Queue } from "../comms/queue.ts";
+export { Connection, Pipe } from "../comms/pipe.ts";
+export { Value } from "../comms/value.ts";
+export { Array, SharedArray } from "../comms/shared_array.ts";
+export { Lock, RLock } from "../comms/lock.ts";
+export { BoundedSemaphore, Semaphore } from "../comms/semaphore.ts";
+export { Event } from "../comms/event.ts";
+export { Condition } from "../comms/condition.ts";
+export { Barrier } from "../comms/barrier.ts";
 export {
   BrokenBarrierError,
   BrokenPipeError,
@@ -36,13 +36,13 @@ export {
   Full,
   HandleClosed,
   IpcError,
-} from "./ipc/errors.ts";
-export { SimpleQueue } from "./ipc/simple_queue.ts";
+} from "../comms/errors.ts";
+export { SimpleQueue } from "../comms/simple_queue.ts";
 export {
   type DictKey,
   DictProxy,
   ListProxy,
   NamespaceProxy,
   ValueProxy,
-} from "./ipc/manager_proxies.ts";
-export { ManagerClosed } from "./ipc/manager_channel.ts";
+} from "../comms/manager_proxies.ts";
+export { ManagerClosed } from "../comms/manager_channel.ts";

@@ -14,7 +14,13 @@
  *
  * @module
  */
-import { CRASHED, EXITING, type FromWorker, toWireError, type ToWorker } from "../protocol.ts";
+import {
+  CRASHED,
+  EXITING,
+  type FromWorker,
+  toWireError,
+  type ToWorker,
+} from "../shared/protocol.ts";
 import { dispatch, listen, portPost, preventDefault, stopEvent } from "./intrinsics.ts";
 import { Runtime } from "./runtime.ts";
 

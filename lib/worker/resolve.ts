@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TaskRef } from "../protocol.ts";
+import type { TaskRef } from "../shared/protocol.ts";
 
 /** Any function a task may be. */
 // deno-lint-ignore no-explicit-any

@@ -35,12 +35,12 @@ import {
   toWireError,
   type ToWorker,
   type WireError,
-} from "../protocol.ts";
+} from "../shared/protocol.ts";
 import { apply, atomicsLoad, atomicsStore, clone, now } from "./intrinsics.ts";
-import { setIdentity } from "./identity.ts";
-import { decodeItems } from "./ipc/wire.ts";
-import { abortTask, enterTask, setBeforeBlocking } from "./task_context.ts";
-import { unwrapTransfers } from "./transfer.ts";
+import { setIdentity } from "../shared/identity.ts";
+import { decodeItems } from "../comms/wire.ts";
+import { abortTask, enterTask, setBeforeBlocking } from "../shared/task_context.ts";
+import { unwrapTransfers } from "../comms/transfer.ts";
 import { type AnyFunction, resolveTask, TaskNotFoundSignal } from "./resolve.ts";
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
@@ -168,7 +168,7 @@ export class Runtime {
   /** `args` with their communication objects revived (loading their kinds first). */
   async #revived(args: readonly unknown[], encoded: boolean): Promise<unknown[]> {
     if (!encoded) return [...args];
-    await (kinds ??= import("./ipc/kinds.ts"));
+    await (kinds ??= import("../comms/kinds.ts"));
     const holder: unknown[] = [args];
     decodeItems(holder, true);
     return holder[0] as unknown[];
@@ -322,7 +322,7 @@ export class Runtime {
    */
   async #reviveThenRun(message: RunMessage): Promise<void> {
     try {
-      await (kinds ??= import("./ipc/kinds.ts"));
+      await (kinds ??= import("../comms/kinds.ts"));
       decodeItems(message[4], message[5]);
     } catch (error) {
       this.#post([FAILED, message[1], toWireError(error)]);

@@ -31,7 +31,7 @@ function checkKey(key: unknown): void {
  *
  * @example Shared between processes
  * ```ts
- * import { Manager } from "../../../mod.ts";
+ * import { Manager } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TaskRef } from "../../protocol.ts";
+import type { TaskRef } from "../shared/protocol.ts";
 import type { CarriedFunction } from "./wire.ts";
 
 /** A function being loaded, or loaded. */

@@ -5,32 +5,10 @@
  *
  * @module
  */
-import { beforeBlocking } from "../task_context.ts";
+import { beforeBlocking } from "../shared/task_context.ts";
 
 /** What a wait on a cell ended with. */
 export type WaitResult = "ok" | "not-equal" | "timed-out";
-
-/** Options of the async waits. */
-export interface WaitOptions {
-  /** Milliseconds to wait at most. @default Infinity (wait as long as it takes) */
-  readonly timeout?: number;
-  /** Stops the wait: the call rejects with `signal.reason`. */
-  readonly signal?: AbortSignal;
-}
-
-/** Options of the blocking waits. */
-export interface BlockingOptions {
-  /** False: do not wait at all, answer at once. @default true */
-  readonly blocking?: boolean;
-  /** Milliseconds to wait at most. @default Infinity (wait as long as it takes) */
-  readonly timeout?: number;
-}
-
-/** Options of the async acquisitions (`acquireAsync`). */
-export interface AcquireAsyncOptions extends WaitOptions {
-  /** False: do not wait at all, answer at once. @default true */
-  readonly blocking?: boolean;
-}
 
 /** `performance.now()` plus the timeout, or Infinity; throws on a bad timeout. */
 export function deadlineOf(action: string, timeout: number | undefined): number {

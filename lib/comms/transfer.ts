@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type EncodedPortable, registerPortable } from "./ipc/wire.ts";
+import { type EncodedPortable, registerPortable } from "./wire.ts";
 
 /** A value whose buffer moves instead of being copied; see `transfer()`. */
 export class Transfer<T extends ArrayBuffer | ArrayBufferView> {

@@ -8,14 +8,8 @@
  */
 import { deserialize, serialize } from "./_codec.ts";
 import { DEFAULT_MAX_BYTES, Ring, type RingData, SEQ } from "./_ring.ts";
-import {
-  deadlineOf,
-  remaining,
-  sharedCells,
-  sharedField,
-  waitAsync,
-  type WaitOptions,
-} from "./_wait.ts";
+import { deadlineOf, remaining, sharedCells, sharedField, waitAsync } from "./_wait.ts";
+import type { WaitOptions } from "./wait_options.ts";
 import { Empty, Full, HandleClosed } from "./errors.ts";
 import { type EncodedPortable, registerPortable } from "./wire.ts";
 

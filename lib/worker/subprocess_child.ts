@@ -32,9 +32,15 @@ import {
   setCancelled,
   toWireError,
   type ToWorker,
-} from "../protocol.ts";
-import { Runtime } from "../worker/runtime.ts";
-import { encodeFrame, FRAME_MESSAGE, FRAME_STDERR, FRAME_STDOUT, FrameDecoder } from "./_frames.ts";
+} from "../shared/protocol.ts";
+import { Runtime } from "./runtime.ts";
+import {
+  encodeFrame,
+  FRAME_MESSAGE,
+  FRAME_STDERR,
+  FRAME_STDOUT,
+  FrameDecoder,
+} from "../shared/frames.ts";
 
 /** How often the child checks that its parent is still the one that started it, in ms. */
 const PARENT_POLL_MS = 500;

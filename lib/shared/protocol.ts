@@ -101,7 +101,7 @@ export interface InitData {
   readonly busy: SharedArrayBuffer | null;
   readonly initializer: TaskRef | null;
   readonly initargs: readonly unknown[];
-  /** Some `initargs` are communication objects to revive (`lib/worker/ipc/wire.ts`). */
+  /** Some `initargs` are communication objects to revive (`lib/comms/wire.ts`). */
   readonly encoded: boolean;
 }
 
@@ -121,7 +121,7 @@ export const CANCEL = 3;
  * function on each item. With `spread`, each item is an argument list; otherwise it is
  * the single argument. With `settle`, every item runs and its error is reported;
  * otherwise the chunk stops at its first error. With `encoded`, some arguments are
- * communication objects to revive (`lib/worker/ipc/wire.ts`). With `timed`, the main
+ * communication objects to revive (`lib/comms/wire.ts`). With `timed`, the main
  * side runs a timeout on the chunk: the worker holds back no answer around it (see
  * `DONE_MANY`), so the main side always knows which chunk is running.
  */

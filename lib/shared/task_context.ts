@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isCancelled } from "../protocol.ts";
+import { isCancelled } from "./protocol.ts";
 
 let bits: Int32Array | null = null;
 let jobId = -1;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ProcessIdentity } from "../protocol.ts";
+import type { ProcessIdentity } from "./protocol.ts";
 
 /** A process as `currentProcess()` and `parentProcess()` describe it. */
 export interface ProcessInfo {

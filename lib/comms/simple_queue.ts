@@ -7,7 +7,8 @@
  */
 import { deserialize, serialize } from "./_codec.ts";
 import { Ring, type RingData, SEQ } from "./_ring.ts";
-import { deadlineOf, remaining, sharedField, waitAsync, type WaitOptions } from "./_wait.ts";
+import { deadlineOf, remaining, sharedField, waitAsync } from "./_wait.ts";
+import type { WaitOptions } from "./wait_options.ts";
 import { Empty, HandleClosed } from "./errors.ts";
 import { type EncodedPortable, registerPortable } from "./wire.ts";
 

@@ -4,15 +4,8 @@
  *
  * @module
  */
-import {
-  deadlineOf,
-  remaining,
-  sharedCells,
-  sharedField,
-  waitAsync,
-  type WaitOptions,
-  waitSync,
-} from "./_wait.ts";
+import { deadlineOf, remaining, sharedCells, sharedField, waitAsync, waitSync } from "./_wait.ts";
+import type { WaitOptions } from "./wait_options.ts";
 import {
   acquireRestore,
   acquireRestoreAsync,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { TaskRef } from "../../protocol.ts";
+import type { TaskRef } from "../shared/protocol.ts";
 
 /** An object that knows how to cross into another isolate. */
 export interface Portable {

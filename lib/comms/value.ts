@@ -11,7 +11,7 @@ import {
   elementType,
   type ShareableType,
   sharedTypedArray,
-} from "./_types.ts";
+} from "./element_types.ts";
 import { Lock, reviveLock, RLock } from "./lock.ts";
 import { type EncodedPortable, registerPortable } from "./wire.ts";
 

@@ -6,8 +6,6 @@
  * @module
  */
 import {
-  type AcquireAsyncOptions,
-  type BlockingOptions,
   deadlineOf,
   ISOLATE_ID,
   lockAsync,
@@ -17,6 +15,7 @@ import {
   tryLock,
   unlock,
 } from "./_wait.ts";
+import type { AcquireAsyncOptions, BlockingOptions } from "./wait_options.ts";
 import { type EncodedPortable, registerPortable } from "./wire.ts";
 
 /** What `Condition` needs of its lock: release fully, then restore. */

@@ -10,7 +10,7 @@ import {
   elementType,
   type ShareableType,
   sharedTypedArray,
-} from "./_types.ts";
+} from "./element_types.ts";
 import type { Lock, RLock } from "./lock.ts";
 import {
   decodeShared,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TaskRef } from "../../protocol.ts";
+import type { TaskRef } from "../shared/protocol.ts";
 import { loadFunction } from "./_action.ts";
 import {
   deadlineOf,
@@ -14,9 +14,9 @@ import {
   sharedCells,
   sharedField,
   waitAsync,
-  type WaitOptions,
   waitSync,
 } from "./_wait.ts";
+import type { WaitOptions } from "./wait_options.ts";
 import { BrokenBarrierError } from "./errors.ts";
 import {
   type CarriedFunction,

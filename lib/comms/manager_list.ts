@@ -17,7 +17,7 @@ import type { EncodedPortable } from "./wire.ts";
  *
  * @example
  * ```ts
- * import { Manager } from "../../../mod.ts";
+ * import { Manager } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();

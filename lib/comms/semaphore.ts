@@ -4,16 +4,8 @@
  *
  * @module
  */
-import {
-  type AcquireAsyncOptions,
-  type BlockingOptions,
-  deadlineOf,
-  remaining,
-  sharedCells,
-  sharedField,
-  waitAsync,
-  waitSync,
-} from "./_wait.ts";
+import { deadlineOf, remaining, sharedCells, sharedField, waitAsync, waitSync } from "./_wait.ts";
+import type { AcquireAsyncOptions, BlockingOptions } from "./wait_options.ts";
 import { type EncodedPortable, registerPortable } from "./wire.ts";
 
 const VALUE = 0, BOUND = 1;

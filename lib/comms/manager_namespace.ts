@@ -15,7 +15,7 @@ import type { EncodedPortable } from "./wire.ts";
  *
  * @example
  * ```ts
- * import { Manager } from "../../../mod.ts";
+ * import { Manager } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -75,7 +75,7 @@ const LOCAL_NAMES = new Set(["constructor", "encode", "then", "toString", "value
  *
  * @example
  * ```ts
- * import { Manager } from "../../../mod.ts";
+ * import { Manager } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
