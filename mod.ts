@@ -40,6 +40,7 @@ export type {
 } from "./lib/pool_options.ts";
 export type { ClusterOptions } from "./lib/cluster/options.ts";
 export type { PoolStats } from "./lib/engine.ts";
+export type { DurationSummary } from "./lib/engine_stats.ts";
 export type { Settled, SettledAt } from "./lib/jobs.ts";
 export { AsyncResult, type AsyncResultCallbacks } from "./lib/async_result.ts";
 export {

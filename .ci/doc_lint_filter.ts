@@ -1,7 +1,17 @@
 // Reads `deno doc --lint` output on stdin and fails on any finding except
 // `private-type-ref` to Effect's own types, which a public signature mentioning
 // `Effect.Effect` cannot avoid (see DESIGN.md, "Platform facts").
-const EFFECT_TYPES = new Set(["Effect", "Stream", "Layer", "Scope", "TaggedError", "Service"]);
+const EFFECT_TYPES = new Set([
+  "Effect",
+  "Stream",
+  "Layer",
+  "Scope",
+  "TaggedError",
+  "Service",
+  "Gauge",
+  "Counter",
+  "Histogram",
+]);
 
 const text = new TextDecoder().decode(await new Response(Deno.stdin.readable).arrayBuffer())
   .replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), "");

@@ -3,36 +3,70 @@
  * `AsyncResult` and `concurrent.futures.Future` at once: poll it, wait on it with a
  * timeout, cancel it, add done callbacks, or simply await it.
  *
+ * Only the library settles a handle: `makeAsyncResult` gives it together with its
+ * `AsyncResultSettle`, and neither that function nor the settle object is exported from
+ * `mod.ts`. The handle itself has no member that settles it.
+ *
  * @module
  */
-import type * as Effect from "effect/Effect";
 import { type PoolError, TaskCancelled, WaitTimeout } from "./errors.ts";
 
 /**
- * How a handle becomes an Effect: installed by the Effect face when it loads
- * (`async_result_effect.ts`), so that the Promise face never loads Effect.
+ * Callbacks run when the result arrives, as Python's `callback`/`error_callback`.
+ *
+ * @typeParam T The value the task returns.
+ * @typeParam E What the task can fail with (a cancelled handle fails with `TaskCancelled`).
  */
-let toEffect: (<T>(result: AsyncResult<T>) => Effect.Effect<T, PoolError>) | undefined;
-
-/** Installs `handle.effect`; called once by `async_result_effect.ts`. */
-export function installEffect(
-  convert: <T>(result: AsyncResult<T>) => Effect.Effect<T, PoolError>,
-): void {
-  toEffect = convert;
-}
-
-/** Callbacks run when the result arrives, as Python's `callback`/`error_callback`. */
-export interface AsyncResultCallbacks<T> {
+export interface AsyncResultCallbacks<T, E = PoolError> {
   /** Called with the value when the task succeeds. */
   readonly callback?: (value: T) => void;
-  /** Called with the error when the task fails. */
-  readonly errorCallback?: (error: PoolError) => void;
+  /** Called with the error when the task fails or is cancelled. */
+  readonly errorCallback?: (error: E | TaskCancelled) => void;
 }
 
 /**
- * A result that will arrive. Await it directly, or use Python's methods.
+ * The library's side of a handle: settles it and tells it how to stop its work. Made
+ * with the handle by `makeAsyncResult`; never given to users.
+ *
+ * @internal
+ */
+export interface AsyncResultSettle<T, E = PoolError> {
+  /** Settles the handle with the task's value (ignored once settled). */
+  resolve(value: T): void;
+  /** Settles the handle with the task's error (ignored once settled). */
+  reject(error: E | TaskCancelled): void;
+  /** The task was handed to a worker (see `AsyncResult.running()`). */
+  sent(): void;
+  /** How `AsyncResult.cancel()` stops the work. */
+  onCancel(cancel: () => void): void;
+}
+
+/** What a settled handle holds. */
+export type AsyncResultOutcome<T, E> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: E | TaskCancelled };
+
+/**
+ * Reaches a handle's private state from this module's functions; set once by the class's
+ * static block, the one place that can read `#` fields.
+ */
+interface Internals {
+  make<T, E>(callbacks: AsyncResultCallbacks<T, E>): AsyncResult<T, E>;
+  settle(handle: AsyncResult<unknown, unknown>, ok: boolean, value: unknown): void;
+  sent(handle: AsyncResult<unknown, unknown>): void;
+  onCancel(handle: AsyncResult<unknown, unknown>, cancel: () => void): void;
+  outcome(handle: AsyncResult<unknown, unknown>): AsyncResultOutcome<unknown, unknown> | undefined;
+  observe(handle: AsyncResult<unknown, unknown>, fn: () => void): () => void;
+}
+let internals: Internals;
+
+/**
+ * A result that will arrive. Await it directly, or use Python's methods. Handles come
+ * from the pool (`applyAsync`, `submit`, `mapAsync`, `starmapAsync`); only the pool
+ * settles them. On the Effect face, `AsyncResultEffect.get(handle)` awaits one.
  *
  * @typeParam T The value the task returns.
+ * @typeParam E What the task can fail with, besides `TaskCancelled` after `cancel()`.
  *
  * @example Polling and waiting
  * ```ts
@@ -48,55 +82,50 @@ export interface AsyncResultCallbacks<T> {
  * assert.equal(await result, 49);
  * ```
  */
-export class AsyncResult<T> implements PromiseLike<T> {
+export class AsyncResult<T, E = PoolError> implements PromiseLike<T> {
   // Plain fields, no closure or object per state: programs hold many thousands of these.
+  // The fields that take a T or an E are typed without them, so that an
+  // AsyncResult<number> is an AsyncResult<unknown> (`wait` takes handles of mixed types).
   #status: "pending" | "fulfilled" | "rejected" | "cancelled" = "pending";
   #sent = false;
-  #error: PoolError | undefined = undefined;
-  // The fields that take a T are typed without it, so that an AsyncResult<number> is an
-  // AsyncResult<unknown> (`wait` and `asCompleted` take handles of mixed types).
-  readonly #callbacks: AsyncResultCallbacks<never>;
-  readonly #promise: Promise<T>;
-  readonly #resolvers: PromiseWithResolvers<unknown>;
+  /** The value or the error, once settled. */
+  #outcome: unknown = undefined;
+  readonly #callbacks: AsyncResultCallbacks<never, never>;
+  /** Made only when someone awaits the handle: most handles are read once settled. */
+  #promise: Promise<unknown> | null = null;
+  #resolvers: PromiseWithResolvers<unknown> | null = null;
   #cancel: (() => void) | null = null;
   #doneCallbacks: Array<(handle: never) => void> | null = null;
 
-  /** Internal: made by the pool. */
-  constructor(callbacks: AsyncResultCallbacks<T> = {}) {
-    this.#callbacks = callbacks as AsyncResultCallbacks<never>;
-    this.#resolvers = Promise.withResolvers<unknown>();
-    this.#promise = this.#resolvers.promise as Promise<T>;
-    // The handle may be dropped unread; its failure must not become an unhandled rejection.
-    this.#promise.catch(() => {});
+  static {
+    internals = {
+      make: <T, E>(callbacks: AsyncResultCallbacks<T, E>) => new AsyncResult<T, E>(callbacks),
+      settle: (handle, ok, value) => handle.#settle(ok, value),
+      sent: (handle) => {
+        handle.#sent = true;
+      },
+      onCancel: (handle, cancel) => {
+        handle.#cancel = cancel;
+      },
+      outcome: (handle) => {
+        if (handle.#status === "pending") return undefined;
+        return handle.#status === "fulfilled"
+          ? { ok: true, value: handle.#outcome }
+          : { ok: false, error: handle.#outcome };
+      },
+      observe: (handle, fn) => {
+        const callbacks = handle.#doneCallbacks ??= [];
+        callbacks.push(fn);
+        return () => {
+          const index = handle.#doneCallbacks?.indexOf(fn) ?? -1;
+          if (index >= 0) handle.#doneCallbacks!.splice(index, 1);
+        };
+      },
+    };
   }
 
-  /** Internal: the pool tells the handle how to stop its work. */
-  onCancel(cancel: () => void): void {
-    this.#cancel = cancel;
-  }
-
-  /** Internal: the pool says the task was handed to a worker (see `running()`). */
-  markSent(): void {
-    this.#sent = true;
-  }
-
-  /** Internal: the pool settles the handle. */
-  resolve(value: T): void {
-    if (this.#status !== "pending") return;
-    this.#status = "fulfilled";
-    this.#resolvers.resolve(value);
-    (this.#callbacks.callback as ((value: T) => void) | undefined)?.(value);
-    this.#settled();
-  }
-
-  /** Internal: the pool settles the handle. */
-  reject(error: PoolError): void {
-    if (this.#status !== "pending") return;
-    this.#status = error instanceof TaskCancelled ? "cancelled" : "rejected";
-    this.#error = error;
-    this.#resolvers.reject(error);
-    this.#callbacks.errorCallback?.(error);
-    this.#settled();
+  private constructor(callbacks: AsyncResultCallbacks<T, E>) {
+    this.#callbacks = callbacks as AsyncResultCallbacks<never, never>;
   }
 
   /** Whether the result has arrived (success or failure). */
@@ -149,8 +178,9 @@ export class AsyncResult<T> implements PromiseLike<T> {
    * @returns Whether the result arrived.
    */
   async wait(options: { readonly timeout?: number } = {}): Promise<boolean> {
-    if (this.ready() || options.timeout === undefined) {
-      await this.#promise.catch(() => {});
+    if (this.ready()) return true;
+    if (options.timeout === undefined) {
+      await this.#settled().catch(() => {});
       return true;
     }
     await this.#within(options.timeout).catch(() => {});
@@ -162,7 +192,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
    * when `timeout` milliseconds pass first (the task keeps running).
    */
   get(options: { readonly timeout?: number } = {}): Promise<T> {
-    return options.timeout === undefined ? this.#promise : this.#within(options.timeout);
+    return options.timeout === undefined ? this.#settled() : this.#within(options.timeout);
   }
 
   /**
@@ -173,17 +203,17 @@ export class AsyncResult<T> implements PromiseLike<T> {
    * @throws {TaskCancelled} The task was cancelled (Python raises `CancelledError`).
    * @throws {WaitTimeout} `timeout` milliseconds passed first; the task keeps running.
    */
-  async exception(options: { readonly timeout?: number } = {}): Promise<PoolError | undefined> {
+  async exception(options: { readonly timeout?: number } = {}): Promise<E | undefined> {
     if (!this.ready()) {
-      if (options.timeout === undefined) await this.#promise.catch(() => {});
+      if (options.timeout === undefined) await this.#settled().catch(() => {});
       else {
         await this.#within(options.timeout).catch((error) => {
           if (error instanceof WaitTimeout) throw error;
         });
       }
     }
-    if (this.#status === "cancelled") throw this.#error;
-    return this.#error;
+    if (this.#status === "cancelled") throw this.#outcome;
+    return this.#status === "rejected" ? this.#outcome as E : undefined;
   }
 
   /**
@@ -193,7 +223,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
    *
    * @param fn Called with this handle.
    */
-  addDoneCallback(fn: (handle: AsyncResult<T>) => void): void {
+  addDoneCallback(fn: (handle: AsyncResult<T, E>) => void): void {
     if (typeof fn !== "function") {
       throw new TypeError(
         `Cannot add a done callback as 'fn' must be a function: received ${typeof fn}`,
@@ -213,7 +243,8 @@ export class AsyncResult<T> implements PromiseLike<T> {
   cancel(): boolean {
     if (this.ready()) return this.#status === "cancelled";
     this.#cancel?.();
-    this.reject(
+    this.#settle(
+      false,
       new TaskCancelled({
         message: "The task was cancelled with AsyncResult.cancel() before it finished",
       }),
@@ -221,36 +252,46 @@ export class AsyncResult<T> implements PromiseLike<T> {
     return true;
   }
 
-  /**
-   * The result as an Effect, for the Effect face (`@multiprocessing/deno/effect`, which
-   * must be loaded: importing anything from it is enough).
-   *
-   * @throws {TypeError} The Effect face is not loaded.
-   */
-  get effect(): Effect.Effect<T, PoolError> {
-    if (toEffect === undefined) {
-      throw new TypeError(
-        "Cannot read 'handle.effect' as the Effect face is not loaded: import the Effect face " +
-          'from "@multiprocessing/deno/effect" (e.g. `import { Pool } from ' +
-          '"@multiprocessing/deno/effect"`) rather than from "@multiprocessing/deno"',
-      );
-    }
-    return toEffect(this);
-  }
-
   /** Makes the handle awaitable. */
   then<A = T, B = never>(
     onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    return this.#promise.then(onfulfilled, onrejected);
+    return this.#settled().then(onfulfilled, onrejected);
   }
 
-  #settled(): void {
+  #settle(ok: boolean, value: unknown): void {
+    if (this.#status !== "pending") return;
+    this.#status = ok ? "fulfilled" : value instanceof TaskCancelled ? "cancelled" : "rejected";
+    this.#outcome = value;
+    if (ok) {
+      this.#resolvers?.resolve(value);
+      this.#callbacks.callback?.(value as never);
+    } else {
+      this.#resolvers?.reject(value);
+      this.#callbacks.errorCallback?.(value as never);
+    }
     const callbacks = this.#doneCallbacks;
     if (callbacks === null) return;
     this.#doneCallbacks = null;
-    for (const fn of callbacks) runCallback(fn as (handle: AsyncResult<T>) => void, this);
+    for (const fn of callbacks) runCallback(fn as (handle: AsyncResult<T, E>) => void, this);
+  }
+
+  /** The Promise of the outcome, made on first use. */
+  #settled(): Promise<T> {
+    if (this.#promise === null) {
+      if (this.#status === "pending") {
+        this.#resolvers = Promise.withResolvers<unknown>();
+        this.#promise = this.#resolvers.promise;
+      } else {
+        this.#promise = this.#status === "fulfilled"
+          ? Promise.resolve(this.#outcome)
+          : Promise.reject(this.#outcome);
+      }
+      // Read through `get()` and dropped, a failure must not be an unhandled rejection.
+      this.#promise.catch(() => {});
+    }
+    return this.#promise as Promise<T>;
   }
 
   #within(timeout: number): Promise<T> {
@@ -267,12 +308,70 @@ export class AsyncResult<T> implements PromiseLike<T> {
         timeout,
       );
     });
-    return Promise.race([this.#promise, expired]).finally(() => clearTimeout(timer));
+    return Promise.race([this.#settled(), expired]).finally(() => clearTimeout(timer));
   }
 }
 
+/** The settle object of one handle: a thin door to its private state. */
+class Settle<T, E> implements AsyncResultSettle<T, E> {
+  readonly #handle: AsyncResult<unknown, unknown>;
+  constructor(handle: AsyncResult<unknown, unknown>) {
+    this.#handle = handle;
+  }
+  resolve(value: T): void {
+    internals.settle(this.#handle, true, value);
+  }
+  reject(error: E | TaskCancelled): void {
+    internals.settle(this.#handle, false, error);
+  }
+  sent(): void {
+    internals.sent(this.#handle);
+  }
+  onCancel(cancel: () => void): void {
+    internals.onCancel(this.#handle, cancel);
+  }
+}
+
+/**
+ * A new pending handle and the one object that settles it. For the library's pool
+ * faces; not exported from `mod.ts`.
+ *
+ * @internal
+ */
+export function makeAsyncResult<T, E = PoolError>(
+  callbacks: AsyncResultCallbacks<T, E> = {},
+): [AsyncResult<T, E>, AsyncResultSettle<T, E>] {
+  const handle = internals.make(callbacks);
+  return [handle, new Settle<T, E>(handle as AsyncResult<unknown, unknown>)];
+}
+
+/**
+ * The outcome of a settled handle, or `undefined` while it is pending: for the Effect
+ * face, which reads it without a Promise.
+ *
+ * @internal
+ */
+export function outcomeOf<T, E>(handle: AsyncResult<T, E>): AsyncResultOutcome<T, E> | undefined {
+  return internals.outcome(handle as AsyncResult<unknown, unknown>) as
+    | AsyncResultOutcome<T, E>
+    | undefined;
+}
+
+/**
+ * Calls `fn` once the pending `handle` settles; the returned function takes it back
+ * (an interrupted wait must not leave its callback behind).
+ *
+ * @internal
+ */
+export function observe(handle: AsyncResult<unknown, unknown>, fn: () => void): () => void {
+  return internals.observe(handle, fn);
+}
+
 /** Runs a done callback; its error must not stop the others (Python logs it too). */
-function runCallback<T>(fn: (handle: AsyncResult<T>) => void, handle: AsyncResult<T>): void {
+function runCallback<T, E>(
+  fn: (handle: AsyncResult<T, E>) => void,
+  handle: AsyncResult<T, E>,
+): void {
   try {
     fn(handle);
   } catch (error) {

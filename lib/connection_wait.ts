@@ -6,7 +6,7 @@
  * @module
  */
 import type { Connection } from "./comms/pipe.ts";
-import type { Process } from "./process.ts";
+import { type Process, processCore } from "./process.ts";
 import type { TaskFunction } from "./types.ts";
 
 /** What `wait` watches: a `Pipe` end that can receive, or a started `Process`. */
@@ -20,6 +20,7 @@ export type Waitable = Connection<unknown> | Process<TaskFunction>;
  *
  * @param objects Connections and started processes.
  * @param timeout Milliseconds to wait. @default {Infinity}
+ * @param options `signal`: aborting it ends the wait, rejecting with its reason.
  * @throws {TypeError} An object is neither a readable connection nor a started process.
  * @throws {RangeError} `timeout` is negative or not a number.
  *
@@ -43,6 +44,7 @@ export type Waitable = Connection<unknown> | Process<TaskFunction>;
 export async function wait<T extends Waitable>(
   objects: readonly T[],
   timeout: number = Infinity,
+  options: { readonly signal?: AbortSignal } = {},
 ): Promise<T[]> {
   if (!Array.isArray(objects)) {
     throw new TypeError(
@@ -59,27 +61,37 @@ export async function wait<T extends Waitable>(
   for (const object of objects) checkWaitable(object);
   const now = await readyOnes(objects);
   if (now.length > 0 || timeout === 0) return now;
+  options.signal?.throwIfAborted();
   const stop = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // A process is watched through its core, so that the end of the wait takes the watch back.
+  const unwatch: Array<() => void> = [];
   const watchers: Promise<unknown>[] = objects.map((object) =>
     isProcess(object)
-      ? object.join().catch(() => {})
+      ? new Promise((resolve) => unwatch.push(processCore(object)!.whenGone(resolve)))
       : object.poll(Infinity, { signal: stop.signal }).catch(() => {})
   );
   if (timeout !== Infinity) {
     watchers.push(new Promise((resolve) => (timer = setTimeout(resolve, timeout))));
   }
+  const { signal } = options;
+  let onAbort = (): void => {};
+  if (signal) watchers.push(new Promise((resolve) => (onAbort = () => resolve(undefined))));
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     await Promise.race(watchers);
   } finally {
     clearTimeout(timer);
     stop.abort();
+    for (const off of unwatch) off();
+    signal?.removeEventListener("abort", onAbort);
   }
+  signal?.throwIfAborted();
   return await readyOnes(objects);
 }
 
 function isProcess(object: Waitable): object is Process<TaskFunction> {
-  return typeof (object as { isAlive?: unknown }).isAlive === "function";
+  return processCore(object as Process<TaskFunction>) !== undefined;
 }
 
 function checkWaitable(object: Waitable): void {

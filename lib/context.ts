@@ -3,11 +3,12 @@
  * (`spawn`, `fork`, `forkserver`) map onto this library's backends, so a context is
  * the same API with its `backend` chosen once: `ctx.Pool.open()` and `new ctx.Process()`
  * make pools and processes of that backend. The Effect face's contexts (with
- * `ctx.Pool.make`, `ctx.Process.spawn`) are in `context_effect.ts`.
+ * `ctx.Pool.make` and `ctx.Pool.layer`) are in `context_effect.ts`.
  *
  * @module
  */
 import { Pool } from "./pool.ts";
+import { isLocalBackend } from "./backend_traits.ts";
 import type { PoolOptions } from "./pool_options.ts";
 import { Process, type ProcessOptions } from "./process.ts";
 import type { TaskFunction } from "./types.ts";
@@ -105,7 +106,7 @@ export function contextOf<C>(
  * @throws {RangeError} `method` is not `"worker"` or `"subprocess"`.
  */
 export function checkMethod(method: StartMethod): void {
-  if (method !== "worker" && method !== "subprocess") {
+  if (!isLocalBackend(method)) {
     throw new RangeError(
       `Cannot get a context as 'method' must be "worker" or "subprocess": current value is ${
         typeof method === "string" ? JSON.stringify(method) : String(method)

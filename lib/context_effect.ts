@@ -1,6 +1,7 @@
 /**
- * `getContext()` on the Effect face: the same contexts as `context.ts`, whose `Process`
- * also has `spawn` and `joinEffect` and whose `Pool` also has `make` and `layer`.
+ * `getContext()` on the Effect face: the same contexts as `context.ts`, whose `Pool`
+ * also has `make` and `layer`. Its `Process` is the Promise face's class, bound to the
+ * backend: start one in a scope with `ProcessEffect.start(new ctx.Process(...))`.
  * Public through `@multiprocessing/deno/effect`.
  *
  * @module
@@ -12,26 +13,14 @@ import {
   type Context as PromiseContext,
   contextOf,
   type ContextPool as PromiseContextPool,
+  getContext as promiseContext,
   type StartMethod,
 } from "./context.ts";
-import type { OpenError, SerializationError, TaskNotFound } from "./errors.ts";
+import type { OpenError } from "./errors.ts";
 import { type EffectPool, Pool } from "./pool_effect.ts";
 import type { PoolOptions } from "./pool_options.ts";
-import type { ProcessOptions } from "./process.ts";
-import { Process } from "./process_effect.ts";
-import type { TaskFunction } from "./types.ts";
 
-/** `Process` bound to a context's backend: the same class, with `backend` defaulted. */
-export interface ContextProcessClass {
-  /** Makes a process of the context's backend (see `Process`). */
-  new <F extends TaskFunction>(options: ProcessOptions<F>): Process<F>;
-  /** Starts a scoped process of the context's backend (see `Process.spawn`). */
-  spawn<F extends TaskFunction>(
-    options: ProcessOptions<F>,
-  ): Effect.Effect<Process<F>, TaskNotFound | SerializationError, Scope.Scope>;
-  /** The `Process` prototype, so `instanceof` works with either class. */
-  readonly prototype: Process<TaskFunction>;
-}
+export type { ContextProcessClass } from "./context.ts";
 
 /** `Pool`'s constructors bound to a context's backend, with the Effect face's. */
 export interface ContextPool extends PromiseContextPool {
@@ -41,10 +30,8 @@ export interface ContextPool extends PromiseContextPool {
   layer(options?: PoolOptions): Layer.Layer<EffectPool, OpenError>;
 }
 
-/** What `getContext` returns: the Promise face's context, with the Effect face's members. */
-export interface Context extends Omit<PromiseContext, "Process" | "Pool"> {
-  /** `Process` with this context's backend. */
-  readonly Process: ContextProcessClass;
+/** What `getContext` returns: the Promise face's context, with the Effect face's `Pool`. */
+export interface Context extends Omit<PromiseContext, "Pool"> {
   /** `Pool.open`, `Pool.make` and `Pool.layer` with this context's backend. */
   readonly Pool: ContextPool;
 }
@@ -53,16 +40,17 @@ const contexts = new Map<StartMethod, Context>();
 
 /**
  * The API bound to one backend, as Python's `multiprocessing.get_context(method)`,
- * with the Effect face's `ctx.Pool.make`, `ctx.Pool.layer` and `ctx.Process.spawn`.
+ * with the Effect face's `ctx.Pool.make` and `ctx.Pool.layer`. `ctx.Process` is the
+ * same class as the Promise face's context gives (`instanceof` holds across faces).
  *
  * @param method The backend. @default {"worker"}
  * @returns The context.
  * @throws {RangeError} `method` is not `"worker"` or `"subprocess"`.
  *
- * @example A scoped pool of one backend
+ * @example A scoped pool and a scoped process of one backend
  * ```ts
  * import { Effect } from "effect";
- * import { getContext, inline } from "./effect.ts";
+ * import { getContext, inline, ProcessEffect } from "./effect.ts";
  * import assert from "node:assert/strict";
  *
  * const square = inline((x: number) => x * x);
@@ -70,9 +58,11 @@ const contexts = new Map<StartMethod, Context>();
  * const ctx = getContext("worker");
  * const program = Effect.gen(function* () {
  *   const pool = yield* ctx.Pool.make({ processes: 1 });
- *   return yield* pool.map(square, [1, 2]);
+ *   const squares = yield* pool.map(square, [1, 2]);
+ *   const p = yield* ProcessEffect.start(new ctx.Process({ target: square, args: [3] }));
+ *   return [...squares, yield* ProcessEffect.join(p)];
  * });
- * assert.deepEqual(await Effect.runPromise(Effect.scoped(program)), [1, 4]);
+ * assert.deepEqual(await Effect.runPromise(Effect.scoped(program)), [1, 4, 9]);
  * ```
  */
 export function getContext(method: StartMethod = "worker"): Context {
@@ -80,17 +70,11 @@ export function getContext(method: StartMethod = "worker"): Context {
 }
 
 function makeContext(backend: StartMethod): Context {
-  class ContextProcess<F extends TaskFunction> extends Process<F> {
-    constructor(options: ProcessOptions<F>) {
-      super({ backend, ...options });
-    }
-  }
+  const promiseFace = promiseContext(backend);
   return Object.freeze({
-    backend,
-    getStartMethod: () => backend,
-    Process: ContextProcess,
+    ...promiseFace,
     Pool: Object.freeze({
-      open: (options: PoolOptions = {}) => Pool.open({ backend, ...options }),
+      open: promiseFace.Pool.open,
       make: (options: PoolOptions = {}) => Pool.make({ backend, ...options }),
       layer: (options: PoolOptions = {}) => Pool.layer({ backend, ...options }),
     }),

@@ -2,19 +2,15 @@
  * Who runs what next: the rules that pick a worker for the chunk at the head of the
  * queue (depth of the pipeline, batching, recycling, timed chunks), and how chunks
  * leave for a worker (one `RUN` each, or several together as one `RUN_MANY`). The
- * engine calls these from its pump; this module decides, the engine keeps the books.
+ * engine calls `dispatch` whenever work or a worker may have become free; this module
+ * decides, the engine and its books (`engine_chunks.ts`, `worker_slot.ts`) keep count.
  *
  * @module
  */
+import type { ChunkBooks } from "./engine_chunks.ts";
 import type { Chunk, EngineOptions } from "./engine_types.ts";
-import { SerializationError } from "./errors.ts";
-import {
-  defineMessage,
-  RUN_MANY,
-  type RunMessage,
-  runMessage,
-  type TaskRef,
-} from "./shared/protocol.ts";
+import { type PoolError, SerializationError } from "./errors.ts";
+import { defineMessage, RUN_MANY, type RunMessage, runMessage } from "./shared/protocol.ts";
 import { encodeItems } from "./comms/wire.ts";
 import type { WorkerSlot } from "./worker_slot.ts";
 
@@ -26,14 +22,105 @@ import type { WorkerSlot } from "./worker_slot.ts";
 const BATCH_MAX_ITEMS = 64;
 
 /** A chunk's RUN, built and ready to post. */
-export interface Outgoing {
+interface Outgoing {
   readonly chunk: Chunk;
   readonly message: RunMessage;
   readonly transfer: Transferable[];
 }
 
+/** Ends a chunk that cannot be sent: the engine tells its observers and its call. */
+export type Unsendable = (chunk: Chunk, error: PoolError) => void;
+
 /** Rules of the pipeline, from the engine's settings. */
 type Rules = Pick<EngineOptions, "depth" | "quickDepth" | "quickChunkMs" | "maxTasksPerChild">;
+
+/** What `dispatch` works on: the engine's books, its rules, and its hooks. */
+export interface DispatchState {
+  readonly chunks: ChunkBooks;
+  readonly workers: Iterable<WorkerSlot>;
+  readonly rules: Rules;
+  /** The id of the next RUN. */
+  nextRunId(): number;
+  /** Fails a chunk whose arguments cannot be sent. */
+  readonly unsendable: Unsendable;
+  /** Starts the timeout of the chunk now running on `slot`. */
+  armDeadline(slot: WorkerSlot): void;
+}
+
+/**
+ * Sends queued chunks, in queue order, to the workers that may take them, until the
+ * chunk at the head finds none. A cancelled chunk leaves the queue here. Runs for the
+ * same worker go out together, as one message, when it takes them.
+ *
+ * @example A chunk leaves for the one worker, after its function's definition
+ * ```ts
+ * import type { Endpoint } from "./backend/endpoint.ts";
+ * import { dispatch } from "./dispatch.ts";
+ * import { ChunkBooks } from "./engine_chunks.ts";
+ * import type { Job } from "./engine_types.ts";
+ * import { WorkerSlot } from "./worker_slot.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const posted: unknown[] = [];
+ * const slot = new WorkerSlot("PoolWorker-1", 1);
+ * slot.endpoint = { post: (m: unknown) => posted.push(m), batches: false } as unknown as Endpoint;
+ * const chunks = new ChunkBooks();
+ * const job: Job = {
+ *   id: 1,
+ *   fnId: 1,
+ *   ref: { kind: "inline", name: "same", source: "(x) => x" },
+ *   task: "same",
+ *   spread: false,
+ *   settle: false,
+ *   listener: { done() {}, failed() {} },
+ *   faults: { timeout: null, retries: 0, retryTaskErrors: false },
+ *   cancelled: false,
+ * };
+ * chunks.push({ job, seq: 0, items: [1] }, performance.now());
+ * let runs = 0;
+ * const rules = { depth: 2, quickDepth: 32, quickChunkMs: 0.5, maxTasksPerChild: null };
+ * const armDeadline = () => {};
+ * dispatch({ chunks, workers: [slot], rules, nextRunId: () => ++runs, unsendable() {}, armDeadline });
+ * assert.equal(slot.inflight.length, 1);
+ * assert.equal(posted.length, 2); // DEFINE, then RUN
+ * ```
+ */
+export function dispatch(state: DispatchState): void {
+  const { chunks, workers, rules, unsendable } = state;
+  let outgoing: Map<WorkerSlot, Outgoing[]> | null = null;
+  while (chunks.size > 0) {
+    const slot = chooseWorker(workers, chunks.peek()!, rules, chunks.chunkMs, outgoing);
+    if (slot === undefined) break;
+    const chunk = chunks.shift()!;
+    if (chunk.job.cancelled) {
+      chunks.fail(chunk, null);
+      continue;
+    }
+    const run = prepareRun(slot, chunk, state.nextRunId(), unsendable);
+    if (run === null) continue;
+    const started = slot.track(chunk);
+    chunk.job.listener.sent?.(chunk);
+    if (started) chunks.headStarted(slot);
+    if (batchable(slot, chunk)) {
+      outgoing ??= new Map();
+      const list = outgoing.get(slot);
+      if (list) list.push(run);
+      else outgoing.set(slot, [run]);
+    } else {
+      postRun(slot, run, unsendable);
+    }
+    if (started) state.armDeadline(slot);
+  }
+  if (outgoing === null) return;
+  for (const [slot, runs] of outgoing) {
+    postRuns(slot, runs, unsendable);
+    // A run that could not be posted left the books: the clock follows the head.
+    if (slot.inflight.length === 0 || runs.some((run) => run.chunk === slot.running)) {
+      chunks.headStarted(slot);
+      state.armDeadline(slot);
+    }
+  }
+}
 
 /**
  * The least loaded worker that may take `chunk`, or undefined. Quick chunks pipeline
@@ -42,7 +129,7 @@ type Rules = Pick<EngineOptions, "depth" | "quickDepth" | "quickChunkMs" | "maxT
  * runs in this pass: while chunks are quick, a worker is topped up only once it has
  * drained to half its depth, so its runs leave in batches rather than one per answer.
  */
-export function chooseWorker(
+function chooseWorker(
   slots: Iterable<WorkerSlot>,
   chunk: Chunk,
   rules: Rules,
@@ -71,24 +158,24 @@ export function chooseWorker(
 }
 
 /** Whether `chunk` may leave for `slot` together with other runs, as one message. */
-export function batchable(slot: WorkerSlot, chunk: Chunk): boolean {
+function batchable(slot: WorkerSlot, chunk: Chunk): boolean {
   return slot.endpoint.batches && chunk.items.length <= BATCH_MAX_ITEMS;
 }
 
 /**
  * Builds a chunk's RUN with the id `chunkId`, defining its function in the worker first
- * if the worker does not know it; null (and the chunk failed) if its arguments cannot be
- * sent.
+ * if the worker does not know it; null (and the chunk failed through `unsendable`) if its
+ * arguments cannot be sent.
  */
-export function prepareRun(
+function prepareRun(
   slot: WorkerSlot,
   chunk: Chunk,
   chunkId: number,
-  ref: TaskRef,
+  unsendable: Unsendable,
 ): Outgoing | null {
   const { job } = chunk;
   if (!slot.known.has(job.fnId)) {
-    slot.endpoint.post(defineMessage(job.fnId, ref));
+    slot.endpoint.post(defineMessage(job.fnId, job.ref));
     slot.known.add(job.fnId);
   }
   try {
@@ -102,11 +189,12 @@ export function prepareRun(
       settle: job.settle,
       encoded: encoded !== null,
       timed: job.faults.timeout !== null,
+      trace: chunk.trace,
     });
     chunk.runId = chunkId;
     return { chunk, message, transfer: encoded?.transfer ?? [] };
   } catch (error) {
-    job.sink.failed(chunk, unsendable(chunk, error));
+    unsendable(chunk, serializationError(chunk, error));
     return null;
   }
 }
@@ -116,7 +204,11 @@ export function prepareRun(
  * by one when that fails, so that only a chunk whose arguments cannot be cloned fails
  * (and is taken off the worker's books).
  */
-export function postRuns(slot: WorkerSlot, runs: readonly Outgoing[]): void {
+function postRuns(
+  slot: WorkerSlot,
+  runs: readonly Outgoing[],
+  unsendable: Unsendable,
+): void {
   if (runs.length > 1) {
     try {
       slot.endpoint.post(
@@ -128,22 +220,22 @@ export function postRuns(slot: WorkerSlot, runs: readonly Outgoing[]): void {
       // One of them cannot be cloned: find out which, below.
     }
   }
-  for (const run of runs) postRun(slot, run);
+  for (const run of runs) postRun(slot, run, unsendable);
 }
 
 /** Posts one prepared (and tracked) run; false, with the chunk failed, if it cannot go. */
-export function postRun(slot: WorkerSlot, run: Outgoing): boolean {
+function postRun(slot: WorkerSlot, run: Outgoing, unsendable: Unsendable): boolean {
   try {
     slot.endpoint.post(run.message, run.transfer);
     return true;
   } catch (error) {
     slot.untrack(run.chunk);
-    run.chunk.job.sink.failed(run.chunk, unsendable(run.chunk, error));
+    unsendable(run.chunk, serializationError(run.chunk, error));
     return false;
   }
 }
 
-function unsendable(chunk: Chunk, error: unknown): SerializationError {
+function serializationError(chunk: Chunk, error: unknown): SerializationError {
   let index = -1;
   for (let i = 0; i < chunk.items.length && index < 0; i++) {
     try {

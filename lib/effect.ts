@@ -1,9 +1,15 @@
 /**
  * The Effect face of multiprocessing for Deno: everything `@multiprocessing/deno`
- * exports, with `Pool`, `Process`, `Manager` and `getContext` extended by their Effect
- * members (`Pool.make`, `Pool.layer`, `Process.spawn`, `joinEffect`, `Manager.make`,
- * `ctx.Pool.make`), and `PoolService`, `IpcEffect` and `FuturesEffect`. Pools are
- * scoped resources, errors are typed, interruption cancels.
+ * exports, in one shape. Services (the pool: `Pool.make`, `Pool.layer`, `PoolService`;
+ * `Manager.make`; `ctx.Pool.make`) are scoped resources whose methods return Effects
+ * and Streams. The objects shared with the Promise face (processes, handles, queues,
+ * pipes, locks...) are used through namespace functions that take the object first, as
+ * Effect's own `Queue.take(queue)`: `ProcessEffect`, `AsyncResultEffect`, `IpcEffect`,
+ * `FuturesEffect`. Each error type names exactly what the call can fail with, and
+ * interruption cancels. A pool's work is measured as Effect metrics (`PoolMetrics`), and
+ * a call made under a tracer is traced: each chunk is a span (`CHUNK_SPAN_NAME`, with
+ * `CHUNK_ATTRIBUTES`), under which the spans an Effect-native task makes in its worker
+ * nest.
  *
  * It is a separate entry so that Promise programs, and the workers that import their
  * modules, never load Effect. Moving from the main entry is one line: import from
@@ -28,9 +34,23 @@
  */
 // Names declared here win over the same names from `export *` (ECMAScript's rule).
 export * from "../mod.ts";
-export { type EffectMapOptions, type EffectPool, Pool, PoolService } from "./pool_effect.ts";
-export { Process } from "./process_effect.ts";
+export {
+  type EffectLazyMapOptions,
+  type EffectMapOptions,
+  type EffectPool,
+  Pool,
+  PoolService,
+} from "./pool_effect.ts";
+export { ProcessEffect, type ProcessEffectApi, type ProcessStartError } from "./process_effect.ts";
+export {
+  AsyncResultEffect,
+  type AsyncResultEffectApi,
+  type AsyncResultWaitOptions,
+} from "./async_result_effect.ts";
 export { Manager } from "./manager/manager_effect.ts";
+export type { Arrived, TaskFailure } from "./effect_task.ts";
+export { PoolMetrics, type PoolMetricSet } from "./metrics.ts";
+export { CHUNK_ATTRIBUTES, CHUNK_SPAN_NAME } from "./tracing.ts";
 export {
   type Context,
   type ContextPool,
@@ -39,6 +59,7 @@ export {
 } from "./context_effect.ts";
 export {
   type Acquirable,
+  type EffectAcquireOptions,
   type EffectQueueOptions,
   type EffectWaitOptions,
   IpcEffect,

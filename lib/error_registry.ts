@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { RESERVED_ERROR_KEYS, type WireError } from "./shared/protocol.ts";
+import { RESERVED_ERROR_KEYS, WIRE_ERROR_LIMITS, type WireError } from "./shared/wire_error.ts";
 
 /** A class of errors a task may throw: any subclass of `Error`. */
 // deno-lint-ignore no-explicit-any
@@ -131,6 +131,38 @@ export function causeFromWire(wire: WireError): unknown {
   const error = new Error(wire.message);
   define(error, "name", wire.name, false);
   return finish(error, wire);
+}
+
+/**
+ * An Effect-native task's typed failure that carries a string `_tag` (a
+ * `Data.TaggedError`, a `{ _tag, ... }` value), so that `Effect.catchTag` finds it: its
+ * own class when that is built in or registered, else an `Error` named by its `name`
+ * (a plain value's `_tag`) with every field kept as an own property. Null when the
+ * failure has no string `_tag` (the caller then rebuilds it as any task error).
+ */
+export function rebuildTagged(wire: WireError): Error | null {
+  if (wire.isError) {
+    const tag = wire.fields?.find(([key]) => key === "_tag")?.[1];
+    return typeof tag === "string" ? causeFromWire(wire) as Error : null;
+  }
+  const value = wire.value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const fields = value as Record<string, unknown>;
+  const tag = Object.hasOwn(fields, "_tag") ? fields._tag : undefined;
+  if (typeof tag !== "string") return null;
+  const message = typeof fields.message === "string" ? fields.message : wire.message;
+  const error = new Error(message);
+  define(error, "name", tag, false);
+  define(error, "stack", `${tag}: ${message}`, false);
+  // The value came from the worker: its keys are bounded as an error's fields are.
+  const keys = Object.keys(fields);
+  for (let i = 0, kept = 0; i < keys.length && kept < WIRE_ERROR_LIMITS.fields; i++) {
+    const key = keys[i]!;
+    if (RESERVED_ERROR_KEYS.has(key) || key.length > WIRE_ERROR_LIMITS.name) continue;
+    define(error, key, fields[key], true);
+    kept++;
+  }
+  return error;
 }
 
 /** Stack, cause, `code` and own fields: the parts every rebuilt error carries. */

@@ -2,12 +2,11 @@
  * Every way a task can fail, as tagged error classes. They are real `Error`s (so the
  * Promise face can `catch` and `instanceof` them) and carry a `_tag` (so the Effect
  * face can `Effect.catchTag` them). Plain classes rather than `Data.TaggedError`: JSR
- * wants a class's parent to be a plain name, and nothing here needs Effect.
+ * wants a class's parent to be a plain name, and nothing here needs Effect. How a
+ * worker's error becomes one of these again: `errors_wire.ts`.
  *
  * @module
  */
-import type { WireError } from "./shared/protocol.ts";
-import { causeFromWire, rebuildError } from "./error_registry.ts";
 
 /**
  * The parent of every error this library raises: an `Error` whose fields are copied
@@ -90,7 +89,11 @@ export class TaskError extends MultiprocessingError {
     super(fields);
   }
 
-  /** A task's error rebuilt as its own class counts as a `TaskError` too. */
+  /**
+   * A task's error rebuilt as its own class counts as a `TaskError` too
+   * (`countAsTaskError`). Only `instanceof` asks this: a check by prototype
+   * (`TaskError.prototype.isPrototypeOf`) does not.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return (typeof value === "object" && value !== null && rebuiltTaskErrors.has(value)) ||
       Function.prototype[Symbol.hasInstance].call(this, value);
@@ -362,60 +365,31 @@ export type PoolError =
   | WaitTimeout
   | TaskCancelled;
 
-/** Rebuilds the error a worker sent as data. */
-export function fromWire(
-  wire: WireError,
-  task: string,
-): TaskError | SerializationError | TaskNotFound {
-  switch (wire.tag) {
-    case "SerializationError":
-      return new SerializationError({ message: wire.message });
-    case "TaskNotFound":
-      return new TaskNotFound({ message: wire.message, task });
-    case "TaskError":
-      return taskErrorFromWire(wire);
-  }
-}
-
 /**
- * A task's error: its own class when that is built in or registered (see
- * `registerError`), carrying `TaskError`'s fields and counting as one; else a
- * `TaskError` proper.
+ * Errors of a task's own class that count as `TaskError`. A set rather than a prototype:
+ * a rebuilt `RangeError` must keep `RangeError.prototype`, and a prototype chain cannot
+ * also hold `TaskError.prototype` without changing a built-in's or the user's class.
  */
-function taskErrorFromWire(wire: WireError): TaskError {
-  const rebuilt = wire.isError ? rebuildError(wire) : null;
-  if (rebuilt !== null) return asTaskError(rebuilt, wire);
-  const error = new TaskError({
-    message: wire.message,
-    remoteName: wire.name,
-    isError: wire.isError,
-    ...(wire.isError ? {} : { value: wire.value }),
-    ...(wire.code === undefined ? {} : { code: wire.code }),
-    ...(wire.stack === undefined ? {} : { remoteStack: wire.stack }),
-    ...(wire.cause === undefined ? {} : { cause: causeFromWire(wire.cause) }),
-  });
-  // Show where it happened: the worker's stack, under our class's name.
-  if (wire.stack !== undefined) {
-    error.stack = `TaskError: ${wire.stack}`;
-  }
-  return error;
-}
-
-/** Errors of the task's own class that count as `TaskError` (`instanceof`). */
 const rebuiltTaskErrors = new WeakSet<object>();
 
 /**
- * Gives a rebuilt error `TaskError`'s fields (hidden from printing) and its tag unless
- * its class has its own, so `catch`/`catchTag("TaskError")` code keeps working.
+ * Makes `error`, a task's error rebuilt as its own class (`errors_wire.ts`), count as a
+ * `TaskError`: `error instanceof TaskError` is true from now on. Internal: not exported
+ * by the entries.
+ *
+ * @param error The rebuilt error.
+ *
+ * @example
+ * ```ts
+ * import { countAsTaskError, TaskError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new RangeError("too big");
+ * countAsTaskError(error);
+ * assert.ok(error instanceof TaskError);
+ * assert.ok(error instanceof RangeError);
+ * ```
  */
-function asTaskError(error: Error, wire: WireError): TaskError {
-  const hidden = (key: string, value: unknown): void => {
-    Object.defineProperty(error, key, { value, writable: true, configurable: true });
-  };
-  if (!("_tag" in error)) hidden("_tag", "TaskError");
-  hidden("remoteName", wire.name);
-  hidden("isError", true);
-  if (wire.stack !== undefined) hidden("remoteStack", wire.stack);
+export function countAsTaskError(error: Error): void {
   rebuiltTaskErrors.add(error);
-  return error as unknown as TaskError;
 }

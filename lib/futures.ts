@@ -1,8 +1,9 @@
 /**
  * Python's `concurrent.futures` over the handles a pool gives (`pool.submit`,
  * `applyAsync`, ...): `wait` for the first, the first failure or all of them, and
- * `asCompleted` to take them in the order they end; and how `pool.submit` starts a
- * task for a handle. `pool.mapZip` (Python's `Executor.map`) is in `map_zip.ts`.
+ * `asCompleted` to take them in the order they end. How `pool.submit` starts a task for
+ * a handle is in `futures_submit.ts`; `pool.mapZip` (Python's `Executor.map`) is in
+ * `map_zip.ts`.
  *
  * @example Taking results as they come
  * ```ts
@@ -23,10 +24,9 @@
  * @module
  */
 import { AsyncResult } from "./async_result.ts";
-import type { Engine, JobSink } from "./engine.ts";
 import { WaitTimeout } from "./errors.ts";
-import type { JobSpec } from "./jobs.ts";
-import type { Started } from "./pool_calls.ts";
+
+export { startFuture } from "./futures_submit.ts";
 
 /** `wait` returns once any handle ended (Python's `FIRST_COMPLETED`). */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -301,41 +301,6 @@ class AsCompleted<H extends AsyncResult<unknown>> implements AsyncIterableIterat
     this.#ended.length = 0;
     return Promise.resolve({ done: true, value: undefined });
   }
-}
-
-/**
- * Starts `fn(...args)` on the pool for a handle: settles it, and tells it when the task
- * is sent to a worker (`running()`), through the sink's `sent`, which the engine calls
- * when it hands a chunk to a worker. The caller sets the handle's `onCancel`.
- *
- * @internal
- */
-export function startFuture<T>(
-  engine: Engine,
-  spec: JobSpec,
-  args: readonly unknown[],
-  result: AsyncResult<T>,
-): Started {
-  const refused = engine.refusal();
-  if (refused) {
-    result.reject(refused);
-    return null;
-  }
-  const sink: JobSink & { sent(): void } = {
-    done(_chunk, values, errors) {
-      if (errors === null) result.resolve(values[0] as T);
-      else result.reject(errors[0]![1]);
-    },
-    failed(_chunk, error) {
-      result.reject(error);
-    },
-    sent() {
-      result.markSent();
-    },
-  };
-  const job = engine.createJob(spec.ref, spec.task, true, false, sink, spec.faults);
-  engine.submit({ job, seq: 0, items: [args] });
-  return job;
 }
 
 function failed(handle: AsyncResult<unknown>): boolean {

@@ -2,7 +2,8 @@
  * `concurrent.futures` on the Effect face: `wait` as an Effect (interrupting it stops
  * the wait, not the tasks) and `asCompleted` as a Stream of handles in completion
  * order, failing with `WaitTimeout` when its timeout passes. The handles come from
- * `pool.submit` or `pool.applyAsync` on either face; `handle.effect` awaits one.
+ * `pool.submit` or `pool.applyAsync` on either face; `AsyncResultEffect.get(handle)`
+ * awaits one.
  *
  * @example The first of two to end
  * ```ts
@@ -27,7 +28,6 @@
 import * as Effect from "effect/Effect";
 import * as Stream from "effect/Stream";
 import type { AsyncResult } from "./async_result.ts";
-import "./async_result_effect.ts";
 import { WaitTimeout } from "./errors.ts";
 import {
   asCompleted as asCompletedPromise,
@@ -90,7 +90,7 @@ function wait<H extends AsyncResult<unknown>>(
  * @example
  * ```ts
  * import { Effect, Stream } from "effect";
- * import { FuturesEffect, inline, Pool } from "./effect.ts";
+ * import { AsyncResultEffect, FuturesEffect, inline, Pool } from "./effect.ts";
  * import assert from "node:assert/strict";
  *
  * const square = inline((x: number) => x * x);
@@ -99,7 +99,7 @@ function wait<H extends AsyncResult<unknown>>(
  * const handles = [1, 2, 3].map((x) => pool.submit(square, x));
  * const values = await Effect.runPromise(
  *   FuturesEffect.asCompleted(handles).pipe(
- *     Stream.mapEffect(({ handle }) => handle.effect),
+ *     Stream.mapEffect(({ handle }) => AsyncResultEffect.get(handle)),
  *     Stream.runCollect,
  *   ),
  * );

@@ -6,7 +6,10 @@
  * are typed failures.
  *
  * The objects are the same as on the Promise face: make them with `new Queue()`,
- * `Pipe()`, `new Lock()`, ... and pass them to processes as usual.
+ * `Pipe()`, `new Lock()`, ... and pass them to processes as usual. Each function takes
+ * the object first, as Effect's own `Queue.take(queue)` does; what does not wait
+ * (`qsize()`, `release()`, `set()`, `notify()`, a `Value`'s `value`) is called on the
+ * object directly, inside `Effect.sync` or a generator.
  *
  * @example A blocked get, interrupted by a timeout
  * ```ts
@@ -40,6 +43,8 @@ import type { Lock, RLock } from "./comms/lock.ts";
 import type { Connection } from "./comms/pipe.ts";
 import type { JoinableQueue, Queue } from "./comms/queue.ts";
 import type { Semaphore } from "./comms/semaphore.ts";
+import { SimpleQueue } from "./comms/simple_queue.ts";
+import { wait as connectionWait, type Waitable } from "./connection_wait.ts";
 
 /** Options of the Effect face's waits: cancellation is interruption. */
 export interface EffectWaitOptions {
@@ -51,6 +56,27 @@ export interface EffectWaitOptions {
 export interface EffectQueueOptions extends EffectWaitOptions {
   /** False: do not wait; fail at once with `Empty` / `Full`. @default true */
   readonly block?: boolean;
+}
+
+/**
+ * Options of `IpcEffect.acquire`.
+ *
+ * @example Trying a lock without waiting
+ * ```ts
+ * import { Effect } from "effect";
+ * import { IpcEffect } from "./ipc_effect.ts";
+ * import { Lock } from "./comms/lock.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * assert.equal(await Effect.runPromise(IpcEffect.acquire(lock, { blocking: false })), true);
+ * assert.equal(await Effect.runPromise(IpcEffect.acquire(lock, { blocking: false })), false);
+ * lock.release();
+ * ```
+ */
+export interface EffectAcquireOptions extends EffectWaitOptions {
+  /** False: do not wait; succeed with false at once when it is taken. @default true */
+  readonly blocking?: boolean;
 }
 
 /** Anything `IpcEffect.acquire` takes. */
@@ -102,8 +128,24 @@ function waitOptions(options: EffectQueueOptions, signal: AbortSignal) {
   };
 }
 
+/** Takes the front item of a `SimpleQueue`, waiting for one; interruptible. */
+function get<T>(
+  queue: SimpleQueue<T>,
+  options?: EffectWaitOptions,
+): Effect.Effect<T, Empty | HandleClosed>;
+/** Takes the front item of `queue`, waiting for one unless `block: false`; interruptible. */
+function get<T>(
+  queue: Queue<T>,
+  options?: EffectQueueOptions,
+): Effect.Effect<T, Empty | HandleClosed>;
+/** Takes the front item of either kind of queue, waiting for one; interruptible. */
+function get<T>(
+  queue: Queue<T> | SimpleQueue<T>,
+  options?: EffectWaitOptions,
+): Effect.Effect<T, Empty | HandleClosed>;
 /**
- * Takes the front item of `queue`, waiting for one; interruptible.
+ * Takes the front item of a `Queue` or `SimpleQueue`, waiting for one; interruptible
+ * (an interrupted get takes nothing).
  *
  * @example
  * ```ts
@@ -121,11 +163,14 @@ function waitOptions(options: EffectQueueOptions, signal: AbortSignal) {
  * ```
  */
 function get<T>(
-  queue: Queue<T>,
+  queue: Queue<T> | SimpleQueue<T>,
   options: EffectQueueOptions = {},
 ): Effect.Effect<T, Empty | HandleClosed> {
   return fromAsync(
-    (signal) => queue.get(waitOptions(options, signal)),
+    (signal) =>
+      queue instanceof SimpleQueue
+        ? queue.get({ ...options.timeout !== undefined && { timeout: options.timeout }, signal })
+        : queue.get(waitOptions(options, signal)),
     isOneOf<Empty | HandleClosed>(Empty, HandleClosed),
   );
 }
@@ -180,7 +225,7 @@ function poll<T>(connection: Connection<T>, timeout = 0): Effect.Effect<boolean,
  *
  * @returns True when taken; false after the timeout.
  */
-function acquire(target: Acquirable, options: EffectWaitOptions = {}): Effect.Effect<boolean> {
+function acquire(target: Acquirable, options: EffectAcquireOptions = {}): Effect.Effect<boolean> {
   return fromAsync(
     (signal) => target.acquireAsync({ ...options, signal }),
     never,
@@ -229,8 +274,19 @@ function wait(
   options?: EffectWaitOptions,
 ): Effect.Effect<number, BrokenBarrierError>;
 /**
- * Waits on an `Event` (until set), a `Condition` (until notified) or a `Barrier`
- * (until every party arrived); interruptible.
+ * Waits until one of several pipe ends has something to read (or its other end
+ * closed) or one of several started processes has ended, as Python's
+ * `multiprocessing.connection.wait`; the ready ones, in the order given (`[]` after the
+ * timeout).
+ */
+function wait<T extends Waitable>(
+  objects: readonly T[],
+  options?: EffectWaitOptions,
+): Effect.Effect<T[]>;
+/**
+ * Waits on an `Event` (until set), a `Condition` (until notified), a `Barrier` (until
+ * every party arrived), or a list of pipe ends and processes (until one is ready: see
+ * `connection.wait`); interruptible.
  *
  * @example Waiting for an event with a timeout
  * ```ts
@@ -246,9 +302,12 @@ function wait(
  * ```
  */
 function wait(
-  target: Event | Condition | Barrier,
+  target: Event | Condition | Barrier | readonly Waitable[],
   options: EffectWaitOptions = {},
-): Effect.Effect<boolean | number, BrokenBarrierError> {
+): Effect.Effect<boolean | number | Waitable[], BrokenBarrierError> {
+  if (Array.isArray(target)) {
+    return fromAsync((signal) => connectionWait(target, options.timeout, { signal }), never);
+  }
   if (target instanceof Barrier) {
     return fromAsync(
       (signal) => target.waitAsync({ ...options, signal }),
@@ -259,7 +318,11 @@ function wait(
     return fromAsync((signal) => target.waitAsync({ ...options, signal }), never);
   }
   return Effect.die(
-    new TypeError(`Cannot wait on ${String(target)}: not an Event, Condition or Barrier`),
+    new TypeError(
+      `Cannot wait on ${
+        String(target)
+      }: pass an Event, a Condition, a Barrier, or a list of Pipe ends and processes`,
+    ),
   );
 }
 
@@ -273,8 +336,10 @@ function waitFor(
 }
 
 /**
- * The Effect face of `Queue`, `JoinableQueue`, `Pipe`, `Lock`, `RLock`, `Semaphore`,
- * `Event`, `Condition` and `Barrier`: each waiting operation as an interruptible Effect.
+ * The Effect face of `Queue`, `JoinableQueue`, `SimpleQueue`, `Pipe`, `Lock`, `RLock`,
+ * `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` and
+ * `connection.wait`: each waiting operation as an interruptible Effect (`Value` and
+ * `Array` wait only for their lock: `withLock(value.getLock(), ...)`).
  *
  * @example Interrupting a blocked get
  * ```ts

@@ -6,9 +6,10 @@
  *
  * @module
  */
-import type { Chunk, Engine, Job, JobFaults } from "./engine.ts";
+import type { Chunk, Engine, Job, JobListener, JobSpec } from "./engine.ts";
 import type { PoolError } from "./errors.ts";
-import type { TaskRef } from "./shared/protocol.ts";
+
+export type { JobSpec } from "./engine.ts";
 
 /** The outcome of one item when every outcome is wanted (`mapSettled`). */
 export type Settled<T> =
@@ -21,16 +22,6 @@ export type Settled<T> =
  * item it was).
  */
 export type SettledAt<T> = Settled<T> & { readonly index: number };
-
-/** The function a job runs, already resolved to a reference. */
-export interface JobSpec {
-  readonly ref: TaskRef;
-  readonly task: string;
-  /** Each item is an argument list (`starmap`, `apply`) rather than one argument. */
-  readonly spread: boolean;
-  /** Timeout and retries of the call. */
-  readonly faults: JobFaults;
-}
 
 /** Ends a `map`: called exactly once. */
 export type MapCallback = (
@@ -57,7 +48,7 @@ export function startMap(
   settle: boolean,
   callback: MapCallback,
 ): Job | null {
-  const refused = engine.refusal();
+  const refused = engine.closedError();
   if (refused) {
     callback({ ok: false, error: refused });
     return null;
@@ -83,7 +74,7 @@ export function startMap(
       callback({ ok: true, values: joined(answers) });
     }
   };
-  const job = engine.createJob(spec.ref, spec.task, spec.spread, settle, {
+  const job = engine.createJob(settle ? { ...spec, settle } : spec, {
     done(chunk, values, errors) {
       if (!settle) {
         if (errors !== null) return fail(errors[0]![1]);
@@ -100,10 +91,20 @@ export function startMap(
       if (!settle) return fail(error);
       chunkDone(chunk.seq, chunk.items.map(() => ({ status: "rejected", reason: error })));
     },
-  }, spec.faults);
-  for (let seq = 0; seq * chunksize < items.length && !finished; seq++) {
-    engine.submit({ job, seq, items: items.slice(seq * chunksize, (seq + 1) * chunksize) });
-  }
+  });
+  // Each chunk is cut from the input only when it may join the queue (`maxQueue`).
+  let next = 0;
+  engine.feed({
+    job,
+    get done() {
+      return finished || next >= answers.length;
+    },
+    next() {
+      if (finished || next >= answers.length) return undefined;
+      const seq = next++;
+      return { job, seq, items: items.slice(seq * chunksize, (seq + 1) * chunksize) };
+    },
+  });
   return job;
 }
 
@@ -141,9 +142,10 @@ export interface ImapSettings {
 }
 
 /**
- * Yields `fn(item)` for each item of `input`, pulling input lazily. `return()` (a
- * `break` out of `for await`, or an interruption) cancels the chunks still running at
- * once, even while `next()` is waiting: an async generator could not do that.
+ * Yields `fn(item)` for each item of `input`, pulling input lazily: only while fewer than
+ * `inFlight` of its chunks are unread, and the pool's queue has room (`maxQueue`).
+ * `return()` (a `break` out of `for await`, or an interruption) cancels the chunks still
+ * running at once, even while `next()` is waiting: an async generator could not do that.
  */
 export class ImapIterator implements AsyncIterableIterator<unknown> {
   readonly #engine: Engine;
@@ -160,6 +162,10 @@ export class ImapIterator implements AsyncIterableIterator<unknown> {
   #exhausted = false;
   #closed = false;
   #wake: (() => void) | null = null;
+  /** Stops waiting for room in the pool's queue, while it waits (see `#fill`). */
+  #stopWaitingForRoom: (() => void) | null = null;
+  /** Room came while `next()` was not waiting: it fills again before it waits. */
+  #roomCame = false;
 
   constructor(
     engine: Engine,
@@ -176,7 +182,7 @@ export class ImapIterator implements AsyncIterableIterator<unknown> {
       this.#syncSource = null;
       this.#asyncSource = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     }
-    const sink = settings.settled
+    const listener: JobListener = settings.settled
       ? {
         done: (chunk: Chunk, values: readonly unknown[], errors: ItemErrors | null) =>
           this.#answer(
@@ -206,14 +212,7 @@ export class ImapIterator implements AsyncIterableIterator<unknown> {
         failed: (chunk: Chunk, error: PoolError) =>
           this.#answer(chunk.seq, { values: [], end: 0, error }),
       };
-    this.#job = engine.createJob(
-      spec.ref,
-      spec.task,
-      spec.spread,
-      settings.settled,
-      sink,
-      spec.faults,
-    );
+    this.#job = engine.createJob(settings.settled ? { ...spec, settle: true } : spec, listener);
   }
 
   [Symbol.asyncIterator](): this {
@@ -233,7 +232,7 @@ export class ImapIterator implements AsyncIterableIterator<unknown> {
           throw current.error;
         }
       }
-      const refused = this.#submitted === 0 ? this.#engine.refusal() : null;
+      const refused = this.#submitted === 0 ? this.#engine.closedError() : null;
       if (refused) {
         this.#close();
         throw refused;
@@ -247,6 +246,11 @@ export class ImapIterator implements AsyncIterableIterator<unknown> {
       const seq = this.#settings.ordered ? this.#taken : this.#completionOrder[0];
       const answer = seq === undefined ? undefined : this.#answers.get(seq);
       if (seq === undefined || answer === undefined) {
+        if (this.#roomCame) {
+          this.#roomCame = false;
+          continue;
+        }
+        // Woken by an answer, or by room in the queue for more input.
         await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = null;
         continue;
@@ -265,10 +269,23 @@ export class ImapIterator implements AsyncIterableIterator<unknown> {
     return Promise.resolve({ done: true, value: undefined });
   }
 
-  /** Submits chunks until the in-flight bound is reached or the input ends. */
+  /**
+   * Submits chunks until the in-flight bound is reached or the input ends. While the
+   * pool's queue is full, it pulls no input: it asks to be woken when room comes, and
+   * `next()` waits for that or for an answer, whichever comes first.
+   */
   async #fill(): Promise<void> {
     const { chunksize, inFlight } = this.#settings;
+    this.#roomCame = false;
     while (!this.#exhausted && !this.#closed && this.#submitted - this.#taken < inFlight) {
+      if (!this.#engine.hasRoom()) {
+        this.#stopWaitingForRoom ??= this.#engine.whenRoom(() => {
+          this.#stopWaitingForRoom = null;
+          this.#roomCame = true;
+          this.#wake?.();
+        });
+        return;
+      }
       const items: unknown[] = [];
       while (items.length < chunksize) {
         let next: IteratorResult<unknown>;
@@ -303,6 +320,8 @@ export class ImapIterator implements AsyncIterableIterator<unknown> {
     if (this.#closed) return;
     this.#closed = true;
     this.#engine.cancel(this.#job);
+    this.#stopWaitingForRoom?.();
+    this.#stopWaitingForRoom = null;
     this.#wake?.();
     if (!this.#exhausted) {
       const source = this.#syncSource ?? this.#asyncSource;

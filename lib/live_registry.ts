@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { type BackendName, traitsOf } from "./backend_traits.ts";
 
 /**
  * The backends' own counts of what they started. They load with the first pool or
@@ -41,7 +42,7 @@ const WARNING_ENV = "MULTIPROCESSING_UNCLOSED_WARNING";
 /** What the registry asks of a pool's engine (structural: no import of engine.ts). */
 export interface PoolProbe {
   /** Why new work is refused, or null while the pool is open. */
-  refusal(): unknown;
+  closedError(): unknown;
   /** Its counters; `workers` is the processes it keeps now. */
   readonly stats: { readonly workers: number };
   /** Stops it now. */
@@ -67,7 +68,7 @@ export interface Owner {
   /** The pool's name (its workers are `name-1`, `name-2`, ...) or the process's. */
   readonly name: string;
   /** What its processes are. */
-  readonly backend: "worker" | "subprocess" | "cluster";
+  readonly backend: BackendName;
   /** Where it was made: `file:///path/main.ts:12:26`, the first frame outside lib/. */
   readonly openedAt: string;
   /** Whether it is still open (a pool not closed nor terminated; a process running). */
@@ -129,7 +130,7 @@ function siteOf(stack: string): string {
  */
 export function trackPool(
   engine: PoolProbe,
-  settings: { readonly name: string; readonly backend: "worker" | "subprocess" | "cluster" },
+  settings: { readonly name: string; readonly backend: BackendName },
   madeBy: "Pool.open" | "Pool.make",
   site: string,
 ): <T extends object>(handle: T) => T {
@@ -139,7 +140,7 @@ export function trackPool(
     name: settings.name,
     backend: settings.backend,
     openedAt: site,
-    open: () => engine.refusal() === null,
+    open: () => engine.closedError() === null,
     workers: () => engine.stats.workers,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -159,7 +160,7 @@ export function trackPool(
  */
 export function trackProcess(
   process: ProcessProbe,
-  backend: "worker" | "subprocess",
+  backend: BackendName,
   site: string,
 ): void {
   add({
@@ -268,8 +269,8 @@ export function explain(owner: Owner): string {
 
 function describe(owner: Owner): string {
   const count = owner.workers();
-  const noun = owner.backend === "subprocess" ? "child process" : "worker";
-  const processes = `${count} ${noun}${count === 1 ? "" : noun === "worker" ? "s" : "es"}`;
+  const [one, many] = traitsOf(owner.backend).noun;
+  const processes = `${count} ${count === 1 ? one : many}`;
   return `${owner.kind} '${owner.name}' (${processes}, made by ${owner.madeBy} at ${owner.openedAt})`;
 }
 

@@ -10,6 +10,7 @@ import { WaitTimeout } from "./errors.ts";
 import { checkTimeout, isIterable } from "./futures.ts";
 import { checkCallChunksize, imapCall, jobSpec } from "./pool_calls.ts";
 import type { Sendable, TaskFunction } from "./types.ts";
+import type { CallTrace } from "./tracing.ts";
 
 /** Options of `pool.mapZip` (Python's `Executor.map` keyword arguments). */
 export interface MapZipOptions {
@@ -206,14 +207,15 @@ export function mapZipCall(
   fn: TaskFunction,
   rest: readonly unknown[],
   method: string,
-): { start(): AsyncIterableIterator<unknown> } {
+): { start(trace?: CallTrace): AsyncIterableIterator<unknown> } {
   const { inputs, options } = zipArguments(method, rest);
   checkCallChunksize(method, options.chunksize);
   const spec = jobSpec(engine, fn, true, {}, method);
   return {
-    start: () =>
+    // `trace`: the Effect face's tracing of the call.
+    start: (trace?: CallTrace) =>
       bounded(
-        imapCall(engine, spec, zipInputs(inputs), options.chunksize, {
+        imapCall(engine, trace ? { ...spec, trace } : spec, zipInputs(inputs), options.chunksize, {
           ordered: true,
           settled: false,
         }),

@@ -2,47 +2,33 @@
  * `Pool`, the Promise face: Python's `multiprocessing.Pool` for Deno, with `await using`
  * for cleanup and an `AbortSignal` for cancellation. The Effect face (`Pool.make`,
  * `Pool.layer`) extends this class in `pool_effect.ts`, so that programs using only
- * Promises (and the workers that import their modules) never load Effect.
+ * Promises (and the workers that import their modules) never load Effect. Its methods
+ * are thin adapters: the eager calls run in `pool_eager.ts`, the lazy maps in
+ * `pool_lazy.ts`.
  *
  * @module
  */
 import type { ArgOf, ResultOf, Sendable, SendableArgs, TaskFunction } from "./types.ts";
-import { AsyncResult, type AsyncResultCallbacks } from "./async_result.ts";
+import type { AsyncResult, AsyncResultCallbacks } from "./async_result.ts";
 import type { Engine, PoolStats } from "./engine.ts";
-import { startFuture } from "./futures.ts";
 import { mapZipCall, type MapZipOptions, type ZipInputs } from "./map_zip.ts";
 // Lets a Barrier's action cross into workers by reference, as task functions do.
 import "./function_refs.ts";
-import type { PoolError } from "./errors.ts";
 import type { Settled, SettledAt } from "./jobs.ts";
-import { callSite, trackPool } from "./live_registry.ts";
-import {
-  checkCallChunksize,
-  checkIterable,
-  imapCall,
-  jobSpec,
-  startApplyCall,
-  type Started,
-  startMapCall,
-} from "./pool_calls.ts";
-import {
-  type ApplyOptions,
-  engineOptions,
-  type FaultOptions,
-  type LazyMapOptions,
-  type MapOptions,
-  type PoolOptions,
+import { applyPromise, futureHandle, mapHandle, mapPromise, roomPromise } from "./pool_eager.ts";
+import { startLazyMap } from "./pool_lazy.ts";
+import { joinPool, openPool } from "./pool_lifecycle.ts";
+import type {
+  ApplyOptions,
+  FaultOptions,
+  LazyMapOptions,
+  MapOptions,
+  PoolOptions,
 } from "./pool_options.ts";
 
-/**
- * The engine and the backends behind it (web workers, child processes, the cluster)
- * load with the first pool, not with `mod.ts`: a worker whose task module imports
- * `mod.ts` never loads them, and a program starts its first pool sooner.
- */
-let engineModule: Promise<typeof import("./engine.ts")> | undefined;
-function loadEngine(): Promise<typeof import("./engine.ts")> {
-  return engineModule ??= import("./engine.ts");
-}
+/** The implementation signature of the lazy maps (each method's overloads say more). */
+type AnyInput = Iterable<unknown> | AsyncIterable<unknown>;
+type Lazy = AsyncIterableIterator<unknown>;
 
 /**
  * A pool of worker processes, as Python's `multiprocessing.Pool`.
@@ -74,9 +60,11 @@ export class Pool implements AsyncDisposable {
    * returns at once, as Python's `Pool()` does: the workers start in the background and
    * the first calls reach them while they do.
    *
-   * @param options `processes`, `initializer`, `initargs`, `maxTasksPerChild`, `name`.
+   * @param options `processes` (or `minProcesses`, `maxProcesses`, `idleTimeout` for an
+   *   elastic pool), `maxQueue`, `initializer`, `initargs`, `maxTasksPerChild`, `name`, ...
    * @returns The open pool.
    * @throws {RangeError} An option is out of range (`processes: 0`).
+   * @throws {TypeError} Options that exclude each other (`processes` with `maxProcesses`).
    * @throws {TaskError} The initializer threw.
    *
    * @example
@@ -88,24 +76,67 @@ export class Pool implements AsyncDisposable {
    * assert.equal(pool.processes, 2);
    * ```
    */
-  static async open(options: PoolOptions = {}): Promise<Pool> {
-    // Both read the caller's stack frames: before the first await.
-    const settings = engineOptions(options);
-    const site = callSite();
-    const { Engine } = await loadEngine();
-    const engine = new Engine(settings);
-    const tracked = trackPool(engine, settings, "Pool.open", site);
-    return await new Promise((resolve, reject) => {
-      engine.open((error) => (error ? reject(error) : resolve(tracked(new Pool(engine)))));
-    });
+  static open(options: PoolOptions = {}): Promise<Pool> {
+    return openPool(options, (engine) => new Pool(engine));
   }
 
-  /** Number of worker processes. */
+  /**
+   * Number of worker processes: for an elastic pool (`maxProcesses`), the most it may
+   * have (`stats.workers` says how many it has now).
+   */
   get processes(): number {
     return this.#engine.processes;
   }
 
-  /** Live counters: workers, queued and running chunks, completed, replaced. */
+  /**
+   * Waits until a call made now would join the queue at once: while the pool's queue
+   * holds `maxQueue` chunks (or calls wait for room), until a worker took one and the
+   * calls before are in; at once without `maxQueue`. `applyAsync` and `submit` give
+   * their handle at once and hold their task back while the queue is full: a producer
+   * that awaits `room()` before each call keeps what it holds bounded.
+   *
+   * @param options `signal`: stop waiting; the promise rejects with `signal.reason`.
+   * @throws {PoolClosed} The pool takes no more work (closed, terminated).
+   *
+   * @example A producer that keeps pace with the workers
+   * ```ts
+   * import { inline, Pool } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const square = inline((x: number) => x * x);
+   * await using pool = await Pool.open({ processes: 2, maxQueue: 8 });
+   * let total = 0;
+   * for (let i = 0; i < 1000; i++) {
+   *   await pool.room();
+   *   assert.ok(pool.stats.queued <= 8);
+   *   pool.submit(square, i).then((y) => (total += y));
+   * }
+   * pool.close();
+   * await pool.join();
+   * assert.equal(total, 332_833_500);
+   * ```
+   */
+  room(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+    return roomPromise(this.#engine, options);
+  }
+
+  /**
+   * Live counters and summaries: workers (busy, idle), chunks queued, running, done,
+   * failed and cancelled, how long chunks waited and ran (`{ count, p50, p95, p99, max }`
+   * in ms), workers replaced and stuck.
+   *
+   * @example
+   * ```ts
+   * import { inline, Pool } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using pool = await Pool.open({ processes: 2 });
+   * await pool.mapSettled(inline((x: number) => x.toFixed(x)), [1, 2, -1], { chunksize: 1 });
+   * const { done, failed, busy, idle, workers, timeRunning } = pool.stats;
+   * assert.deepEqual([done, failed, busy + idle], [2, 1, workers]);
+   * assert.ok(timeRunning.p50 <= timeRunning.max);
+   * ```
+   */
   get stats(): PoolStats {
     return this.#engine.stats;
   }
@@ -123,7 +154,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<Sendable<ArgOf<F>>>,
     options: MapOptions = {},
   ): Promise<ResultOf<F>[]> {
-    return this.#mapLike("map", fn, input, options, false, false);
+    return mapPromise(this.#engine, "map", fn, input, options);
   }
 
   /** As `map`, but each item is an argument list spread into `fn`. */
@@ -132,7 +163,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<SendableArgs<Parameters<F>>>,
     options: MapOptions = {},
   ): Promise<ResultOf<F>[]> {
-    return this.#mapLike("starmap", fn, input, options, true, false);
+    return mapPromise(this.#engine, "starmap", fn, input, options);
   }
 
   /**
@@ -144,7 +175,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<Sendable<ArgOf<F>>>,
     options: MapOptions = {},
   ): Promise<Settled<ResultOf<F>>[]> {
-    return this.#mapLike("mapSettled", fn, input, options, false, true);
+    return mapPromise(this.#engine, "mapSettled", fn, input, options);
   }
 
   /** As `starmap`, with every item's outcome (see `mapSettled`). */
@@ -153,7 +184,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<SendableArgs<Parameters<F>>>,
     options: MapOptions = {},
   ): Promise<Settled<ResultOf<F>>[]> {
-    return this.#mapLike("starmapSettled", fn, input, options, true, true);
+    return mapPromise(this.#engine, "starmapSettled", fn, input, options);
   }
 
   /** Calls `fn(...args)` in a worker and gives its result. */
@@ -162,37 +193,28 @@ export class Pool implements AsyncDisposable {
     args: SendableArgs<Parameters<F>>,
     options: ApplyOptions = {},
   ): Promise<ResultOf<F>> {
-    return this.#promise<ResultOf<F>>(options.signal, (settle) => {
-      const spec = jobSpec(this.#engine, fn, true, options, "apply");
-      return startApplyCall(
-        this.#engine,
-        spec,
-        args,
-        (outcome) =>
-          outcome.ok ? settle.resolve(outcome.value as ResultOf<F>) : settle.reject(outcome.error),
-      );
-    });
+    return applyPromise(this.#engine, fn, args, options);
   }
 
-  /** As `apply`, without waiting: a handle to await, poll, wait on or cancel. */
+  /**
+   * As `apply`, without waiting: a handle to await, poll, wait on or cancel. With
+   * `maxQueue`, a full queue holds the task back (the handle is given at once): pace a
+   * loop of calls with `await pool.room()`.
+   */
   applyAsync<F extends TaskFunction>(
     fn: F,
     args: SendableArgs<Parameters<F>>,
     options: AsyncResultCallbacks<ResultOf<F>> & FaultOptions = {},
   ): AsyncResult<ResultOf<F>> {
-    const result = new AsyncResult<ResultOf<F>>(options);
-    this.#handle(result, () => {
-      const spec = jobSpec(this.#engine, fn, true, options, "applyAsync");
-      return startFuture(this.#engine, spec, args, result);
-    });
-    return result;
+    return futureHandle(this.#engine, "applyAsync", fn, args, options);
   }
 
   /**
    * Python's `executor.submit(fn, *args)`: calls `fn(...args)` in a worker and gives a
    * handle at once (the same as `applyAsync(fn, args)`). Use it with `wait` and
    * `asCompleted`; the handle has `done()`, `running()`, `cancel()`, `exception()` and
-   * `addDoneCallback()`, and is awaitable.
+   * `addDoneCallback()`, and is awaitable. With `maxQueue`, pace a loop of calls with
+   * `await pool.room()` (see `room`).
    *
    * @example
    * ```ts
@@ -211,12 +233,7 @@ export class Pool implements AsyncDisposable {
     fn: F,
     ...args: SendableArgs<Parameters<F>>
   ): AsyncResult<ResultOf<F>> {
-    const result = new AsyncResult<ResultOf<F>>();
-    this.#handle(result, () => {
-      const spec = jobSpec(this.#engine, fn, true, {}, "submit");
-      return startFuture(this.#engine, spec, args, result);
-    });
-    return result;
+    return futureHandle(this.#engine, "submit", fn, args, {});
   }
 
   /** As `map`, without waiting: a handle to the list of results. */
@@ -225,7 +242,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<Sendable<ArgOf<F>>>,
     options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<ResultOf<F>[]> = {},
   ): AsyncResult<ResultOf<F>[]> {
-    return this.#mapAsync("mapAsync", fn, input, options, false);
+    return mapHandle(this.#engine, "mapAsync", fn, input, options);
   }
 
   /** As `starmap`, without waiting: a handle to the list of results. */
@@ -234,7 +251,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<SendableArgs<Parameters<F>>>,
     options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<ResultOf<F>[]> = {},
   ): AsyncResult<ResultOf<F>[]> {
-    return this.#mapAsync("starmapAsync", fn, input, options, true);
+    return mapHandle(this.#engine, "starmapAsync", fn, input, options);
   }
 
   /**
@@ -274,12 +291,8 @@ export class Pool implements AsyncDisposable {
     input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
     options?: LazyMapOptions,
   ): AsyncIterableIterator<ResultOf<F>>;
-  imap(
-    fn: TaskFunction,
-    input: Iterable<unknown> | AsyncIterable<unknown>,
-    options: LazyMapOptions = {},
-  ): AsyncIterableIterator<unknown> {
-    return this.#imap("imap", fn, input, options, LAZY.imap);
+  imap(fn: TaskFunction, input: AnyInput, options: LazyMapOptions = {}): Lazy {
+    return startLazyMap(this.#engine, "imap", fn, input, options);
   }
 
   /** As `imap`, yielding each result (or outcome) as soon as it is ready. */
@@ -294,12 +307,8 @@ export class Pool implements AsyncDisposable {
     input: Iterable<Sendable<ArgOf<F>>> | AsyncIterable<Sendable<ArgOf<F>>>,
     options?: LazyMapOptions,
   ): AsyncIterableIterator<ResultOf<F>>;
-  imapUnordered(
-    fn: TaskFunction,
-    input: Iterable<unknown> | AsyncIterable<unknown>,
-    options: LazyMapOptions = {},
-  ): AsyncIterableIterator<unknown> {
-    return this.#imap("imapUnordered", fn, input, options, LAZY.imapUnordered);
+  imapUnordered(fn: TaskFunction, input: AnyInput, options: LazyMapOptions = {}): Lazy {
+    return startLazyMap(this.#engine, "imapUnordered", fn, input, options);
   }
 
   /**
@@ -329,12 +338,8 @@ export class Pool implements AsyncDisposable {
     input: Iterable<SendableArgs<Parameters<F>>> | AsyncIterable<SendableArgs<Parameters<F>>>,
     options?: LazyMapOptions,
   ): AsyncIterableIterator<ResultOf<F>>;
-  istarmap(
-    fn: TaskFunction,
-    input: Iterable<unknown> | AsyncIterable<unknown>,
-    options: LazyMapOptions = {},
-  ): AsyncIterableIterator<unknown> {
-    return this.#imap("istarmap", fn, input, options, LAZY.istarmap);
+  istarmap(fn: TaskFunction, input: AnyInput, options: LazyMapOptions = {}): Lazy {
+    return startLazyMap(this.#engine, "istarmap", fn, input, options);
   }
 
   /** As `istarmap`, yielding each outcome as soon as it is ready. */
@@ -349,12 +354,8 @@ export class Pool implements AsyncDisposable {
     input: Iterable<SendableArgs<Parameters<F>>> | AsyncIterable<SendableArgs<Parameters<F>>>,
     options?: LazyMapOptions,
   ): AsyncIterableIterator<ResultOf<F>>;
-  istarmapUnordered(
-    fn: TaskFunction,
-    input: Iterable<unknown> | AsyncIterable<unknown>,
-    options: LazyMapOptions = {},
-  ): AsyncIterableIterator<unknown> {
-    return this.#imap("istarmapUnordered", fn, input, options, LAZY.istarmapUnordered);
+  istarmapUnordered(fn: TaskFunction, input: AnyInput, options: LazyMapOptions = {}): Lazy {
+    return startLazyMap(this.#engine, "istarmapUnordered", fn, input, options);
   }
 
   /**
@@ -383,9 +384,8 @@ export class Pool implements AsyncDisposable {
     fn: F,
     ...inputs: ZipInputs<Parameters<F>> | [...ZipInputs<Required<Parameters<F>>>, MapZipOptions]
   ): AsyncIterableIterator<ResultOf<F>> {
-    return mapZipCall(this.#engine, fn, inputs, "mapZip").start() as AsyncIterableIterator<
-      ResultOf<F>
-    >;
+    const results = mapZipCall(this.#engine, fn, inputs, "mapZip").start();
+    return results as AsyncIterableIterator<ResultOf<F>>;
   }
 
   /** Takes no new work; work already submitted still runs. Follow with `join()`. */
@@ -406,185 +406,11 @@ export class Pool implements AsyncDisposable {
    * @throws {Error} When the pool is still open, as Python raises `ValueError`.
    */
   join(): Promise<void> {
-    if (this.#engine.refusal() === null) {
-      return Promise.reject(
-        new Error("Cannot join a pool that is still running: call close() or terminate() first"),
-      );
-    }
-    return new Promise((resolve) => this.#engine.whenDrained(resolve));
+    return joinPool(this.#engine);
   }
 
   /** `await using` terminates the pool, as Python's `with Pool()` does. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.terminate();
   }
-
-  #mapLike<T>(
-    method: string,
-    fn: TaskFunction,
-    input: Iterable<unknown>,
-    options: MapOptions,
-    spread: boolean,
-    settle: boolean,
-  ): Promise<T> {
-    return this.#promise<T>(options.signal, (settleWith) => {
-      checkCallChunksize(method, options.chunksize);
-      checkIterable(method, input, false);
-      const spec = jobSpec(this.#engine, fn, spread, options, method);
-      return startMapCall(
-        this.#engine,
-        spec,
-        input,
-        options.chunksize,
-        settle,
-        (outcome) =>
-          outcome.ok ? settleWith.resolve(outcome.values as T) : settleWith.reject(outcome.error),
-      );
-    });
-  }
-
-  #mapAsync<T>(
-    method: string,
-    fn: TaskFunction,
-    input: Iterable<unknown>,
-    options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<T>,
-    spread: boolean,
-  ): AsyncResult<T> {
-    const result = new AsyncResult<T>(options);
-    this.#handle(result, () => {
-      checkCallChunksize(method, options.chunksize);
-      checkIterable(method, input, false);
-      const spec = jobSpec(this.#engine, fn, spread, options, method);
-      return startMapCall(
-        this.#engine,
-        spec,
-        input,
-        options.chunksize,
-        false,
-        (outcome) =>
-          outcome.ok ? result.resolve(outcome.values as T) : result.reject(outcome.error),
-      );
-    });
-    return result;
-  }
-
-  /** Every lazy form, described once: `form` says which (see `LAZY`). */
-  #imap(
-    method: string,
-    fn: TaskFunction,
-    input: Iterable<unknown> | AsyncIterable<unknown>,
-    options: LazyMapOptions,
-    form: LazyForm,
-  ): AsyncIterableIterator<unknown> {
-    checkCallChunksize(method, options.chunksize);
-    checkIterable(method, input, true);
-    const iterator = imapCall(
-      this.#engine,
-      jobSpec(this.#engine, fn, form.spread, options, method),
-      input,
-      options.chunksize,
-      { ordered: form.ordered, settled: options.settled === true },
-    );
-    const { signal } = options;
-    if (signal === undefined) return iterator;
-    return abortable(iterator, signal);
-  }
-
-  /** Runs `start`, settling a Promise through it; an abort cancels and rejects. */
-  #promise<T>(
-    signal: AbortSignal | undefined,
-    start: (settle: { resolve(value: T): void; reject(error: unknown): void }) => Started,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      let job: Started = null;
-      const onAbort = (): void => {
-        if (job) this.#engine.cancel(job);
-        reject(signal!.reason);
-      };
-      const settle = {
-        resolve(value: T) {
-          signal?.removeEventListener("abort", onAbort);
-          resolve(value);
-        },
-        reject(error: unknown) {
-          signal?.removeEventListener("abort", onAbort);
-          reject(error);
-        },
-      };
-      try {
-        job = start(settle);
-      } catch (error) {
-        return reject(error);
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  #handle<T>(result: AsyncResult<T>, start: () => Started): void {
-    let job: Started;
-    try {
-      job = start();
-    } catch (error) {
-      result.reject(error as PoolError);
-      return;
-    }
-    result.onCancel(() => {
-      if (job) this.#engine.cancel(job);
-    });
-  }
 }
-
-/** Wraps an iterator so that `signal` aborting ends it with `signal.reason`. */
-function abortable<T>(
-  iterator: AsyncIterableIterator<T>,
-  signal: AbortSignal,
-): AsyncIterableIterator<T> {
-  const stop = (): void => void iterator.return?.();
-  signal.addEventListener("abort", stop, { once: true });
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    // One listener per pending call, removed when it settles: nothing accumulates over
-    // millions of items.
-    next: () =>
-      new Promise<IteratorResult<T>>((resolve, reject) => {
-        if (signal.aborted) {
-          stop();
-          return reject(signal.reason);
-        }
-        const onAbort = (): void => reject(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-        iterator.next().then(
-          (result) => {
-            signal.removeEventListener("abort", onAbort);
-            if (signal.aborted) reject(signal.reason);
-            else resolve(result);
-          },
-          (error) => {
-            signal.removeEventListener("abort", onAbort);
-            reject(error);
-          },
-        );
-      }),
-    return: () => {
-      signal.removeEventListener("abort", stop);
-      return iterator.return?.() ?? Promise.resolve({ done: true, value: undefined });
-    },
-  };
-}
-
-/** How a lazy map runs, beside its options: its items are argument lists, its order. */
-interface LazyForm {
-  readonly spread: boolean;
-  readonly ordered: boolean;
-}
-
-/** The lazy maps, one line each: the methods above are thin adapters over this table. */
-const LAZY = {
-  imap: { spread: false, ordered: true },
-  imapUnordered: { spread: false, ordered: false },
-  istarmap: { spread: true, ordered: true },
-  istarmapUnordered: { spread: true, ordered: false },
-} as const satisfies Record<string, LazyForm>;

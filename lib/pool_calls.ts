@@ -33,8 +33,8 @@ export function jobSpec(
   return { ref: taskRef(fn, callerModule), task: taskName(fn), spread, faults };
 }
 
-/** A started call: how to cancel it. `null` when nothing was left to run. */
-export type Started = Job | null;
+/** The job a call started, to cancel it with `engine.cancel`; null when nothing is left to run. */
+export type RunningJob = Job | null;
 
 /** Starts `map`/`starmap` (or their settled forms) over `input`. */
 export function startMapCall(
@@ -44,7 +44,7 @@ export function startMapCall(
   chunksize: number | undefined,
   settle: boolean,
   callback: MapCallback,
-): Started {
+): RunningJob {
   const items = Array.isArray(input) ? input : Array.from(input);
   const size = chunksize ?? defaultChunksize(items.length, engine.processes);
   return startMap(engine, spec, items, size, settle, callback);
@@ -59,20 +59,20 @@ export function startApplyCall(
   spec: JobSpec,
   args: readonly unknown[],
   done: (outcome: { ok: true; value: unknown } | { ok: false; error: PoolError }) => void,
-): Started {
-  const refused = engine.refusal();
+): RunningJob {
+  const refused = engine.closedError();
   if (refused) {
     done({ ok: false, error: refused });
     return null;
   }
-  const job = engine.createJob(spec.ref, spec.task, true, false, {
+  const job = engine.createJob(spec, {
     done(_chunk, values, errors) {
       done(errors === null ? { ok: true, value: values[0] } : { ok: false, error: errors[0]![1] });
     },
     failed(_chunk, error) {
       done({ ok: false, error });
     },
-  }, spec.faults);
+  });
   engine.submit({ job, seq: 0, items: [args] });
   return job;
 }

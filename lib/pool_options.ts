@@ -1,10 +1,15 @@
 /**
  * The options a pool opens with and each call takes, and their validation: misuse is
- * a `RangeError` or `TypeError` that names the option and quotes the value.
+ * a `RangeError` or `TypeError` that names the option and quotes the value (the checks:
+ * `pool_option_checks.ts`). How big a pool may be (`processes`, the elastic pool's
+ * bounds, `maxQueue`) is checked in `pool_sizing_options.ts`; this module checks the
+ * rest (backend, cluster, initializer, faults, chunk sizes) and fills in the engine's
+ * settings.
  *
  * @module
  */
 import { type Permissions, validatePermissions } from "./permissions.ts";
+import { isBackendName, isLocalBackend, traitsOf } from "./backend_traits.ts";
 import type { TaskFunction } from "./types.ts";
 import type { EngineOptions, JobFaults } from "./engine.ts";
 import { callerModule, taskRef } from "./task.ts";
@@ -12,14 +17,50 @@ import { containsPortable } from "./comms/wire.ts";
 import { type ErrorClass, registerError } from "./error_registry.ts";
 import { type ClusterOptions, clusterSettings } from "./cluster/options.ts";
 import { ClusterLink } from "./cluster/connection.ts";
+import {
+  describe,
+  nonNegativeInteger,
+  positiveInteger,
+  positiveNumber,
+} from "./pool_option_checks.ts";
+import { sizingOf } from "./pool_sizing_options.ts";
+
+export { MAX_PROCESSES } from "./pool_sizing_options.ts";
 
 /** How a pool is opened. */
 export interface PoolOptions {
   /**
-   * Number of worker processes, from 1 to `MAX_PROCESSES` (256).
+   * Number of worker processes, from 1 to `MAX_PROCESSES` (256): a fixed pool, as
+   * Python's. For a pool that grows and shrinks with its work, give `maxProcesses`
+   * instead.
    * @default {cpuCount()} (at most 256)
    */
   readonly processes?: number;
+  /**
+   * Makes the pool elastic: it adds workers while work waits for one (chunks queued and
+   * no worker idle), up to this many (1 to 256), and ends workers that stayed idle for
+   * `idleTimeout`, down to `minProcesses`. Not with `processes`, nor the "cluster"
+   * backend. @default {undefined} (a fixed pool of `processes`)
+   */
+  readonly maxProcesses?: number;
+  /**
+   * The fewest workers an elastic pool keeps (0 to `maxProcesses`), started when it opens.
+   * Needs `maxProcesses`. @default {0}
+   */
+  readonly minProcesses?: number;
+  /**
+   * Milliseconds a worker of an elastic pool may stay idle (holding no work) before it is
+   * ended, while the pool has more than `minProcesses`. Needs `maxProcesses`.
+   * @default {10000}
+   */
+  readonly idleTimeout?: number;
+  /**
+   * Chunks the queue may hold (waiting for a worker) before calls wait for room: `apply`,
+   * `map` and their forms settle later, `applyAsync` and `submit` hold their task back
+   * (pace them with `pool.room()`), and the lazy maps pull no more input. Bounds the
+   * memory of a producer faster than the workers. @default {undefined} (no limit)
+   */
+  readonly maxQueue?: number;
   /** Run once in each new worker before any task (an exported function, like a task). */
   readonly initializer?: TaskFunction;
   /** Arguments for `initializer`. @default {[]} */
@@ -97,27 +138,6 @@ export interface ApplyOptions extends FaultOptions {
   readonly signal?: AbortSignal;
 }
 
-/**
- * The most processes a pool may have. Each one is a V8 isolate on its own thread (about
- * 7-12 MB for a worker, about 40 MB for a subprocess), started when the pool opens: on
- * the 2-core reference machine 256 workers took 16 s and 2.1 GB to answer their first
- * task, and `processes: 10000` had not opened after 42 s, at 811 threads and over 6 GiB.
- * CPU-bound work gains nothing past the core count, and I/O-bound work is better served
- * by async tasks on fewer workers; so a larger number is a mistake (a typo, a size
- * computed from the input), and it fails at once rather than take the machine down.
- * 256 is above the core count of nearly every machine (the default, `cpuCount()`, is
- * capped at it).
- *
- * @example
- * ```ts
- * import { MAX_PROCESSES } from "./pool_options.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(MAX_PROCESSES, 256);
- * ```
- */
-export const MAX_PROCESSES = 256;
-
 /** Chunks an `imap` keeps submitted and unread, per worker. */
 const IMAP_CHUNKS_PER_WORKER = 4;
 /** Chunks sent to a worker before it answers: keeps it busy between messages. */
@@ -129,16 +149,21 @@ const QUICK_CHUNK_MS = 0.5;
 /** How long a cancelled chunk may run on before its worker is replaced, in ms. */
 const CANCEL_GRACE_MS = 250;
 
-/** Checks `options` and fills in the defaults. */
+/**
+ * Checks `options` and fills in the defaults: the settings the engine opens with.
+ *
+ * @example
+ * ```ts
+ * import { engineOptions } from "./pool_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const settings = engineOptions({ processes: 2, name: "Hasher" });
+ * assert.deepEqual([settings.processes, settings.name, settings.backend], [2, "Hasher", "worker"]);
+ * assert.throws(() => engineOptions({ processes: 0 }), RangeError);
+ * ```
+ */
 export function engineOptions(options: PoolOptions): EngineOptions {
-  const processes = options.processes ?? Math.min(navigator.hardwareConcurrency, MAX_PROCESSES);
-  positiveInteger("open pool", "processes", processes);
-  if (processes > MAX_PROCESSES) {
-    throw new RangeError(
-      `Cannot open pool as 'processes' must be an integer from 1 to ${MAX_PROCESSES}: ` +
-        `current value is ${processes}`,
-    );
-  }
+  const { processes, minProcesses, idleTimeout, maxQueue } = sizingOf(options);
   if (options.maxTasksPerChild !== undefined) {
     positiveInteger("open pool", "maxTasksPerChild", options.maxTasksPerChild);
   }
@@ -167,16 +192,19 @@ export function engineOptions(options: PoolOptions): EngineOptions {
   registerErrors("open pool", options.errors);
   const initargs = options.initargs ?? [];
   const shared = initargs.find((arg) => containsPortable([arg], false));
-  if (backend === "subprocess" && shared !== undefined) {
+  if (!traitsOf(backend).sharesMemory && shared !== undefined) {
     throw new TypeError(
       `Cannot open pool as 'initargs' holds a ${
         (shared as object).constructor.name
-      }, which shares memory with this program and a process of the "subprocess" backend ` +
+      }, which shares memory with this program and a process of the "${backend}" backend ` +
         `cannot: use the "worker" backend to pass communication objects`,
     );
   }
   return {
     processes,
+    minProcesses,
+    idleTimeout,
+    maxQueue,
     name,
     backend,
     maxHeapMB,
@@ -195,7 +223,17 @@ export function engineOptions(options: PoolOptions): EngineOptions {
 
 /** The cluster backend's options: every virtual worker of the pool shares one link. */
 function clusterOf(options: PoolOptions) {
-  if (options.backend !== "cluster") return null;
+  if (!isBackendName(options.backend) || !traitsOf(options.backend).remote) return null;
+  if (
+    options.maxProcesses !== undefined || options.minProcesses !== undefined ||
+    options.idleTimeout !== undefined
+  ) {
+    throw new TypeError(
+      `Cannot open pool as 'minProcesses', 'maxProcesses' and 'idleTimeout' are not supported ` +
+        `by the "cluster" backend (its runners keep their own local pools, sized with ` +
+        `\`runner --processes\`): pass 'processes' instead`,
+    );
+  }
   if (options.initializer !== undefined || options.maxHeapMB !== undefined) {
     throw new TypeError(
       `Cannot open pool as 'initializer' and 'maxHeapMB' are not supported by the "cluster" ` +
@@ -210,13 +248,22 @@ function clusterOf(options: PoolOptions) {
 /**
  * Checks the `backend` and `maxHeapMB` options (of a pool or a process) and fills in
  * the defaults.
+ *
+ * @example
+ * ```ts
+ * import { checkBackend } from "./pool_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(checkBackend("start process", {}), { backend: "worker", maxHeapMB: null });
+ * assert.throws(() => checkBackend("start process", { maxHeapMB: 64 }), TypeError);
+ * ```
  */
 export function checkBackend(
   action: string,
   options: { readonly backend?: unknown; readonly maxHeapMB?: unknown },
 ): { backend: "worker" | "subprocess"; maxHeapMB: number | null } {
   const backend = options.backend ?? "worker";
-  if (backend !== "worker" && backend !== "subprocess") {
+  if (!isLocalBackend(backend)) {
     throw new TypeError(
       `Cannot ${action} as 'backend' must be "worker" or "subprocess": current value is ${
         describe(backend)
@@ -225,7 +272,7 @@ export function checkBackend(
   }
   if (options.maxHeapMB === undefined) return { backend, maxHeapMB: null };
   positiveInteger(action, "maxHeapMB", options.maxHeapMB);
-  if (backend !== "subprocess") {
+  if (!traitsOf(backend).heapLimit) {
     throw new TypeError(
       `Cannot ${action} as 'maxHeapMB' needs backend "subprocess" (a worker's heap cannot be ` +
         `limited on Deno): current value of 'backend' is ${describe(backend)}`,
@@ -234,7 +281,19 @@ export function checkBackend(
   return { backend, maxHeapMB: options.maxHeapMB as number };
 }
 
-/** Checks and registers an `errors` option (of a pool or a process). */
+/**
+ * Checks and registers an `errors` option (of a pool or a process).
+ *
+ * @example
+ * ```ts
+ * import { registerErrors } from "./pool_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * class OutOfStock extends Error {}
+ * registerErrors("open pool", [OutOfStock]);
+ * assert.throws(() => registerErrors("open pool", OutOfStock), TypeError);
+ * ```
+ */
 export function registerErrors(action: string, errors: unknown): void {
   if (errors === undefined) return;
   if (!Array.isArray(errors)) {
@@ -249,7 +308,18 @@ export function registerErrors(action: string, errors: unknown): void {
 
 const NO_FAULT_HANDLING: JobFaults = { timeout: null, retries: 0, retryTaskErrors: false };
 
-/** Checks a call's fault options and fills the rest from the pool's defaults. */
+/**
+ * Checks a call's fault options and fills the rest from the pool's defaults.
+ *
+ * @example
+ * ```ts
+ * import { faultsOf } from "./pool_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const pool = { timeout: 1000, retries: 0, retryTaskErrors: false };
+ * assert.deepEqual(faultsOf("call map()", { retries: 2 }, pool), { ...pool, retries: 2 });
+ * ```
+ */
 export function faultsOf(action: string, options: FaultOptions, defaults: JobFaults): JobFaults {
   if (options.timeout !== undefined) positiveNumber(action, "timeout", options.timeout);
   if (options.retries !== undefined) nonNegativeInteger(action, "retries", options.retries);
@@ -266,48 +336,33 @@ export function faultsOf(action: string, options: FaultOptions, defaults: JobFau
   };
 }
 
-/** Checks a `chunksize` option; `undefined` passes. */
+/**
+ * Checks a `chunksize` option; `undefined` passes.
+ *
+ * @example
+ * ```ts
+ * import { checkChunksize } from "./pool_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * checkChunksize("call map()", undefined);
+ * assert.throws(() => checkChunksize("call map()", 0.5), RangeError);
+ * ```
+ */
 export function checkChunksize(action: string, chunksize: number | undefined): void {
   if (chunksize !== undefined) positiveInteger(action, "chunksize", chunksize);
 }
 
-/** How many chunks an `imap` on `processes` workers keeps in flight. */
+/**
+ * How many chunks an `imap` on `processes` workers keeps in flight.
+ *
+ * @example
+ * ```ts
+ * import { imapInFlight } from "./pool_options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(imapInFlight(2), 8);
+ * ```
+ */
 export function imapInFlight(processes: number): number {
   return processes * IMAP_CHUNKS_PER_WORKER;
-}
-
-function positiveInteger(action: string, option: string, value: unknown): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new RangeError(
-      `Cannot ${action} as '${option}' must be a positive integer: current value is ${
-        describe(value)
-      }`,
-    );
-  }
-}
-
-function positiveNumber(action: string, option: string, value: unknown): void {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(
-      `Cannot ${action} as '${option}' must be a positive number of milliseconds: current value is ${
-        describe(value)
-      }`,
-    );
-  }
-}
-
-function nonNegativeInteger(action: string, option: string, value: unknown): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-    throw new RangeError(
-      `Cannot ${action} as '${option}' must be a whole number, 0 or more: current value is ${
-        describe(value)
-      }`,
-    );
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
-  return String(value);
 }

@@ -1,39 +1,29 @@
 /**
- * `Process`: one function in its own worker, as Python's `multiprocessing.Process`.
- * The Promise face is the class; `Process.spawn` (the Effect face, scoped) extends it in
- * `process_effect.ts`, so that Promise programs never load Effect.
+ * `Process`: one function in its own worker, as Python's `multiprocessing.Process`: the
+ * Promise face. The worker itself is owned by `ProcessCore` (`process_core.ts`), which
+ * the Effect face (`ProcessEffect` in `process_effect.ts`) drives too, so that Promise
+ * programs never load Effect.
  *
  * @module
  */
 import type { ResultOf, SendableArgs, TaskFunction } from "./types.ts";
-import type { Endpoint, WorkerEnd } from "./backend/endpoint.ts";
-import { checkBackend } from "./pool_options.ts";
-import {
-  fromWire,
-  SerializationError,
-  type TaskError,
-  TaskNotFound,
-  WorkerCrashed,
-} from "./errors.ts";
-import { nextPid } from "./pids.ts";
-import {
-  defineMessage,
-  DONE,
-  FAILED,
-  type FromWorker,
-  initMessage,
-  READY,
-  runMessage,
-  type TaskRef,
-} from "./shared/protocol.ts";
+import { checkBackend, registerErrors } from "./pool_options.ts";
+import { TaskNotFound } from "./errors.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
-import { encodeItems } from "./comms/wire.ts";
-import { callerModule, taskName, taskRef } from "./task.ts";
 import { currentProcess } from "./shared/identity.ts";
-import { registerErrors } from "./pool_options.ts";
 import type { ErrorClass } from "./error_registry.ts";
-import { constructingInChild, isDaemonic } from "./shared/process_flags.ts";
-import { callSite, trackProcess } from "./live_registry.ts";
+import { constructingInChild } from "./shared/process_flags.ts";
+import {
+  activeOwners,
+  closedError,
+  KILLED,
+  ProcessCore,
+  type ProcessError,
+  TERMINATED,
+} from "./process_core.ts";
+import { functionTarget, type ProcessTarget, subclassTarget } from "./process_target.ts";
+
+export type { ProcessError };
 
 /** How a process is made, as Python's `Process(target=..., args=..., name=...)`. */
 export interface ProcessOptions<F extends TaskFunction> extends ProcessBaseOptions {
@@ -78,33 +68,11 @@ export interface ProcessBaseOptions {
   readonly errors?: readonly ErrorClass[];
 }
 
-/** What ends a process's `join()` with an error. */
-export type ProcessError = TaskError | TaskNotFound | SerializationError | WorkerCrashed;
-
-/** Exit code after `terminate()`, as Python reports SIGTERM. */
-const TERMINATED = -15;
-/** Exit code after `kill()`, as Python reports SIGKILL. */
-const KILLED = -9;
-/** The id of a process's one function, job and chunk in the protocol. */
-const TARGET = 1;
-
-let created = 0;
-const active = new Set<Process<TaskFunction>>();
-
-type EndpointModule = typeof import("./backend/endpoint.ts");
-type StartEndpoint = EndpointModule["startEndpoint"];
 /**
- * The backends load with the first `start()`, not with `mod.ts`; once loaded, `start()`
- * starts the worker in the same turn, as before.
+ * Reaches a process's core from the library's Effect face; set once by the class's
+ * static block, the one place that can read `#` fields.
  */
-let endpointModule: EndpointModule | null = null;
-let endpointLoading: Promise<EndpointModule> | undefined;
-function loadEndpoint(): Promise<EndpointModule> {
-  return endpointLoading ??= import("./backend/endpoint.ts").then((module) => {
-    endpointModule = module;
-    return module;
-  });
-}
+let coreOf: (process: Process<TaskFunction>) => ProcessCore | undefined;
 
 /**
  * One function running in its own worker (an isolate with its own memory).
@@ -127,29 +95,16 @@ function loadEndpoint(): Promise<EndpointModule> {
 export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisposable {
   /** The process's name: `Process-1`, `Process-2`, ... unless one was given. */
   readonly name: string;
-  /** Python's `daemon` flag: settable until `start()` (see `ProcessBaseOptions.daemon`). */
-  #daemon: boolean;
   readonly #target: F | null;
-  #closed = false;
-  /** A `start()` waiting for the backends to load (the program's first processes only). */
-  #starting: Promise<void> | null = null;
-  readonly #ref: TaskRef | TaskNotFound;
-  readonly #task: string;
   readonly #args: readonly unknown[];
-  readonly #permissions: Permissions;
-  readonly #backend: "worker" | "subprocess";
-  readonly #maxHeapMB: number | null;
-  readonly #site = callSite();
-  /** Modules a sandboxed process loads from the start, beside its target's. */
-  #modules: readonly string[] = [];
-  #pid: number | null = null;
-  #exitCode: number | null = null;
-  #channel: Endpoint | null = null;
-  #ready = false;
-  #outcome: Promise<ResultOf<F> | undefined> | null = null;
-  #finish:
-    | ((outcome: { ok: true; value: unknown } | { ok: false; error: ProcessError } | null) => void)
-    | null = null;
+  readonly #core: ProcessCore;
+
+  static {
+    coreOf = (process) =>
+      typeof process === "object" && process !== null && #core in process
+        ? process.#core
+        : undefined;
+  }
 
   /**
    * Makes a process; nothing runs until `start()`. A subclass that overrides `run()`
@@ -158,17 +113,24 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
    * @throws {TypeError} `target` is not a function, or `args` not an array.
    */
   constructor(options: ProcessOptions<F> | ProcessBaseOptions = {}) {
-    this.#daemon = options?.daemon === true;
+    const daemon = options?.daemon === true;
     if (constructingInChild()) {
       // The child rebuilding this subclass: only `run()` will be called here.
       this.name = options?.name ?? currentProcess().name;
       this.#target = null;
-      this.#task = this.constructor.name;
       this.#args = [];
-      this.#permissions = "inherit";
-      this.#backend = "worker";
-      this.#maxHeapMB = null;
-      this.#ref = new TaskNotFound({ message: "a rebuilt process", task: this.#task });
+      const task = this.constructor.name;
+      this.#core = this.#makeCore(
+        {
+          ref: new TaskNotFound({ message: "a rebuilt process", task }),
+          task,
+          args: [],
+          modules: [],
+        },
+        { backend: "worker", maxHeapMB: null },
+        "inherit",
+        daemon,
+      );
       return;
     }
     registerErrors("create process", options?.errors);
@@ -177,48 +139,44 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
         `Cannot create process as 'daemon' must be a boolean: received ${typeof options.daemon}`,
       );
     }
+    let target: ProcessTarget;
     if (this.run !== Process.prototype.run) {
       // A subclass with its own run(): the class itself crosses, found by reference.
-      created++;
-      this.name = options.name ?? `Process-${created}`;
       this.#target = null;
-      const found = subclassTarget(this.constructor as TaskFunction, options);
-      this.#task = found.task;
-      this.#args = found.args;
-      this.#ref = found.ref;
-      this.#modules = found.modules;
-      this.#permissions = validatePermissions(options.permissions ?? "inherit", "create process");
-      const { backend, maxHeapMB } = checkBackend("create process", options);
-      this.#backend = backend;
-      this.#maxHeapMB = maxHeapMB;
-      return;
+      this.#args = [];
+      target = subclassTarget(this.constructor as TaskFunction, options);
+    } else {
+      if (!("target" in options) || typeof options.target !== "function") {
+        throw new TypeError(
+          `Cannot create process as 'target' must be a function (or subclass Process and ` +
+            `override run()): received ${typeof (options as { target?: unknown }).target}`,
+        );
+      }
+      if (options.args !== undefined && !Array.isArray(options.args)) {
+        throw new TypeError(
+          `Cannot create process as 'args' must be an array: received ${typeof options.args}`,
+        );
+      }
+      this.#target = options.target;
+      this.#args = options.args ?? [];
+      // Found now, while the caller's module is on the stack.
+      target = functionTarget(options.target, this.#args);
     }
-    if (!("target" in options) || typeof options.target !== "function") {
-      throw new TypeError(
-        `Cannot create process as 'target' must be a function (or subclass Process and ` +
-          `override run()): received ${typeof (options as { target?: unknown }).target}`,
-      );
-    }
-    if (options.args !== undefined && !Array.isArray(options.args)) {
-      throw new TypeError(
-        `Cannot create process as 'args' must be an array: received ${typeof options.args}`,
-      );
-    }
+    const permissions = validatePermissions(options.permissions ?? "inherit", "create process");
+    const backend = checkBackend("create process", options);
     created++;
     this.name = options.name ?? `Process-${created}`;
-    this.#target = options.target;
-    this.#task = taskName(options.target);
-    this.#args = options.args ?? [];
-    this.#permissions = validatePermissions(options.permissions ?? "inherit", "create process");
-    const { backend, maxHeapMB } = checkBackend("create process", options);
-    this.#backend = backend;
-    this.#maxHeapMB = maxHeapMB;
-    try {
-      // Found now, while the caller's module is on the stack.
-      this.#ref = taskRef(options.target, callerModule);
-    } catch (error) {
-      this.#ref = error as TaskNotFound;
-    }
+    this.#core = this.#makeCore(target, backend, permissions, daemon);
+  }
+
+  #makeCore(
+    target: ProcessTarget,
+    { backend, maxHeapMB }: { backend: "worker" | "subprocess"; maxHeapMB: number | null },
+    permissions: Permissions,
+    daemon: boolean,
+  ): ProcessCore {
+    const spec = { ...target, name: this.name, permissions, backend, maxHeapMB };
+    return new ProcessCore(this, spec, daemon);
   }
 
   /**
@@ -226,9 +184,7 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
    * program. `null` before `start()`.
    */
   get pid(): number | null {
-    const channel = this.#channel;
-    if (channel !== null && channel.pid !== null) return channel.pid;
-    return this.#pid;
+    return this.#core.pid;
   }
 
   /**
@@ -237,12 +193,12 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
    * A subprocess reports its own exit: its code, or minus the signal that ended it.
    */
   get exitCode(): number | null {
-    return this.#exitCode;
+    return this.#core.exitCode;
   }
 
   /** Whether the process was started and has not ended. */
   isAlive(): boolean {
-    return this.#channel !== null && this.#exitCode === null;
+    return this.#core.alive;
   }
 
   /**
@@ -253,132 +209,9 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
    * @throws {Error} The process was already started.
    */
   start(): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError(this.name, "start"));
-    if (isDaemonic()) {
-      return Promise.reject(
-        new TypeError(
-          `Cannot start process '${this.name}' as daemonic processes may not have children ` +
-            `(Python's rule): make the parent non-daemonic, or start it from the main program`,
-        ),
-      );
-    }
-    if (this.#outcome !== null) {
-      return Promise.reject(
-        new Error(`Cannot start process '${this.name}' twice: make a new Process`),
-      );
-    }
-    const ref = this.#ref;
-    if (!("kind" in ref)) return Promise.reject(ref);
-    if (endpointModule !== null) return this.#launch(ref, endpointModule.startEndpoint);
-    // The first process of the program loads the backends; a second start() meanwhile
-    // is refused as "twice", as it is once the worker runs.
-    if (this.#starting !== null) {
-      return Promise.reject(
-        new Error(`Cannot start process '${this.name}' twice: make a new Process`),
-      );
-    }
-    const starting = loadEndpoint().then(({ startEndpoint }) => {
-      if (this.#closed) throw closedError(this.name, "start");
-      return this.#launch(ref, startEndpoint);
-    }).finally(() => {
-      this.#starting = null;
+    return new Promise((resolve, reject) => {
+      this.#core.start((error) => error === null ? resolve() : reject(error));
     });
-    this.#starting = starting;
-    return starting;
-  }
-
-  /** Starts the worker and sends it the target: the rest of `start()`, in one turn. */
-  #launch(ref: TaskRef, startEndpoint: StartEndpoint): Promise<void> {
-    // Communication objects cross by transfer, checked when posted; the rest is checked
-    // here, before any worker starts.
-    const encoded = encodeItems([this.#args], true);
-    try {
-      if (encoded === null) structuredClone(this.#args);
-      else if (this.#backend === "subprocess") refuseShared(encoded.items);
-    } catch (error) {
-      return Promise.reject(
-        new SerializationError({
-          message: `Cannot send the arguments of '${this.#task}' to process '${this.name}': ${
-            error instanceof Error ? error.message : String(error)
-          }; pass plain data (no functions or symbols)`,
-          cause: error,
-        }),
-      );
-    }
-    let channel: Endpoint;
-    const listener = {
-      message: (message: FromWorker) => this.#receive(message),
-      ended: (end: WorkerEnd) => this.#ended(end),
-    };
-    try {
-      channel = startEndpoint(this.name, listener, {
-        backend: this.#backend,
-        permissions: this.#permissions,
-        maxHeapMB: this.#maxHeapMB,
-        modules: [
-          ...(ref.kind === "export" ? [ref.module] : []),
-          ...this.#modules,
-          ...(this.#daemon ? [SUBCLASS_RUNNER] : []),
-        ],
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const pid = channel.pid ?? nextPid();
-    this.#pid = pid;
-    this.#outcome = new Promise((resolve, reject) => {
-      this.#finish = (outcome) => {
-        this.#finish = null;
-        active.delete(this as unknown as Process<TaskFunction>);
-        daemons.delete(this as unknown as Process<TaskFunction>);
-        const current = this.#channel;
-        // A subprocess that answered ends on its own (code 0) once its channel closes.
-        current?.close();
-        // Handles the process held (a pipe end) close with it, as an OS process's would.
-        for (const release of encoded?.release ?? []) release();
-        const settle = (): void => {
-          if (outcome === null) resolve(undefined);
-          else if (outcome.ok) resolve(outcome.value as ResultOf<F>);
-          else reject(outcome.error);
-        };
-        // `join()` returns once the OS process is gone.
-        if (current?.exited) current.exited.then(settle);
-        else settle();
-      };
-    });
-    this.#outcome.catch(() => {});
-    this.#channel = channel;
-    active.add(this as unknown as Process<TaskFunction>);
-    if (this.#daemon) daemons.add(this as unknown as Process<TaskFunction>);
-    // A daemon is meant to be running when the program exits: no warning for it.
-    if (!this.#daemon) trackProcess(this, this.#backend, this.#site);
-    channel.post(initMessage({
-      self: { name: this.name, pid },
-      parent: { name: currentProcess().name, pid: currentProcess().pid },
-      cancelBits: null,
-      busy: null,
-      // A daemon learns it is one before its target runs, so it refuses to start children.
-      initializer: this.#daemon
-        ? { kind: "export", module: SUBCLASS_RUNNER, export: "markDaemonic", source: "" }
-        : null,
-      initargs: [],
-      encoded: false,
-    }));
-    channel.post(defineMessage(TARGET, ref));
-    channel.post(
-      runMessage({
-        chunkId: TARGET,
-        fnId: TARGET,
-        jobId: TARGET,
-        items: encoded?.items ?? [this.#args],
-        spread: true,
-        settle: false,
-        encoded: encoded !== null,
-        timed: false,
-      }),
-      encoded?.transfer,
-    );
-    return Promise.resolve();
   }
 
   /**
@@ -390,25 +223,24 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
    * @throws {WorkerCrashed} The worker ended on its own (`Deno.exit(n)` with n > 0, an
    *   error escaping every handler).
    */
-  async join(
-    options: { readonly timeout?: number } = {},
-  ): Promise<ResultOf<F> | undefined> {
-    if (this.#closed) throw closedError(this.name, "join");
-    // Called right after a first start() that is still loading the backends.
-    if (this.#outcome === null && this.#starting !== null) await this.#starting.catch(() => {});
-    if (this.#outcome === null) {
-      throw new Error(`Cannot join process '${this.name}' before start()`);
-    }
-    if (options.timeout === undefined) return await this.#outcome;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<undefined>((
-      resolve,
-    ) => (timer = setTimeout(() => resolve(undefined), options.timeout)));
-    try {
-      return await Promise.race([this.#outcome, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+  join(options: { readonly timeout?: number } = {}): Promise<ResultOf<F> | undefined> {
+    const core = this.#core;
+    if (core.closed) return Promise.reject(closedError(this.name, "join"));
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stop = core.whenGone((end) => {
+        clearTimeout(timer);
+        if (end === null) reject(new Error(`Cannot join process '${this.name}' before start()`));
+        else if (end.kind === "failed") reject(end.error);
+        else resolve(end.kind === "returned" ? end.value as ResultOf<F> : undefined);
+      });
+      if (options.timeout !== undefined && core.started) {
+        timer = setTimeout(() => {
+          stop();
+          resolve(undefined);
+        }, options.timeout);
+      }
+    });
   }
 
   /**
@@ -416,7 +248,7 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
    * thread until that code returns (a Deno limit); the process counts as ended at once.
    */
   terminate(): void {
-    this.#stop(TERMINATED);
+    this.#core.stop(TERMINATED);
   }
 
   /**
@@ -424,7 +256,7 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
    * `terminate()`.
    */
   kill(): void {
-    this.#stop(KILLED);
+    this.#core.stop(KILLED);
   }
 
   /**
@@ -463,7 +295,7 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
 
   /** Whether the process is daemonic (Python's `daemon`). */
   get daemon(): boolean {
-    return this.#daemon;
+    return this.#core.daemon;
   }
 
   /**
@@ -472,13 +304,13 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
    * @throws {TypeError} The process was started, or the value is not a boolean.
    */
   set daemon(value: boolean) {
-    if (this.#outcome !== null) {
+    if (this.#core.started) {
       throw new TypeError(`Cannot set 'daemon' of process '${this.name}' after start()`);
     }
     if (typeof value !== "boolean") {
       throw new TypeError(`Cannot set 'daemon' as it must be a boolean: received ${typeof value}`);
     }
-    this.#daemon = value;
+    this.#core.daemon = value;
   }
 
   /**
@@ -488,12 +320,7 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
    * @throws {TypeError} The process is still running: join or terminate it first.
    */
   close(): void {
-    if (this.isAlive()) {
-      throw new TypeError(
-        `Cannot close process '${this.name}' as it is still running: join() or terminate() it first`,
-      );
-    }
-    this.#closed = true;
+    this.#core.close();
   }
 
   /** `await using` terminates a process still running when the block ends. */
@@ -501,137 +328,18 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
     if (this.isAlive()) this.terminate();
     return Promise.resolve();
   }
-
-  #stop(code: number): void {
-    if (!this.isAlive()) return;
-    const channel = this.#channel;
-    if (channel?.exited) {
-      // A real process: signal it, and report the exit it actually makes.
-      if (code === KILLED) channel.kill();
-      else channel.terminate();
-      channel.exited.then((exitCode) => {
-        if (this.#exitCode === null) this.#exitCode = exitCode;
-        this.#finish?.(null);
-      });
-      return;
-    }
-    this.#exitCode = code;
-    this.#finish?.(null);
-  }
-
-  /**
-   * Acts on a message whose shape the backend checked. A process says READY once, then
-   * answers its one call once, with one value; anything else breaks the protocol and
-   * ends it as a crash.
-   */
-  #receive(message: FromWorker): void {
-    if (this.#exitCode !== null) return;
-    const kind = message[0];
-    if (kind === READY && !this.#ready) {
-      this.#ready = true;
-    } else if (kind === DONE && this.#ready && message[1] === TARGET && message[2].length <= 1) {
-      const errors = message[3];
-      if (errors !== null) {
-        this.#exitCode = 1;
-        this.#finish?.({ ok: false, error: fromWire(errors[0]![1], this.#task) });
-      } else if (message[2].length === 1) {
-        this.#exitCode = 0;
-        this.#finish?.({ ok: true, value: message[2][0] });
-      } else {
-        this.#broke(`answered its call with no value`);
-      }
-    } else if (kind === FAILED && this.#ready && message[1] === TARGET) {
-      this.#exitCode = 1;
-      this.#finish?.({ ok: false, error: fromWire(message[2], this.#task) });
-    } else {
-      this.#broke(`sent a message of kind ${kind} it may not send now`);
-    }
-  }
-
-  /** The process said what it may not: it is stopped, and counts as crashed. */
-  #broke(reason: string): void {
-    this.#channel?.kill();
-    this.#ended({ exitCode: null, error: null, reason: `broke the protocol: ${reason}` });
-  }
-
-  #ended(end: WorkerEnd): void {
-    if (this.#exitCode !== null) return;
-    this.#exitCode = end.exitCode ?? 1;
-    if (end.exitCode === 0) return this.#finish?.(null);
-    this.#finish?.({
-      ok: false,
-      error: new WorkerCrashed({
-        message: `Process '${this.name}' ${end.reason} while running '${this.#task}'`,
-        worker: this.name,
-        exitCode: end.exitCode,
-        ...(end.error ? { cause: fromWire(end.error, this.#task) } : {}),
-      }),
-    });
-  }
 }
 
-/** The worker-side module that runs a subclass in its child and marks daemons. */
-const SUBCLASS_RUNNER = new URL("./worker/process_subclass.ts", import.meta.url).href;
-
-/** Running daemonic processes: terminated when the program exits. */
-const daemons = new Set<Process<TaskFunction>>();
-globalThis.addEventListener("unload", () => {
-  for (const daemon of daemons) daemon.terminate();
-});
-
-function closedError(name: string, action: string): TypeError {
-  return new TypeError(`Cannot ${action} process '${name}' as it is closed: make a new Process`);
-}
+let created = 0;
 
 /**
- * A subclass's target: `runProcessSubclass` in the child, given where the class is
- * exported and its options (without what cannot cross: the `errors` classes).
+ * The core of `process`, for the library's Effect face; undefined when `process` is not
+ * a `Process`.
+ *
+ * @internal
  */
-function subclassTarget(
-  type: TaskFunction,
-  options: ProcessBaseOptions,
-): { ref: TaskRef | TaskNotFound; task: string; args: unknown[]; modules: string[] } {
-  const task = type.name || "anonymous class";
-  const { errors: _errors, ...sendable } = options as ProcessBaseOptions & { target?: unknown };
-  let found: TaskRef;
-  try {
-    found = taskRef(type, callerModule);
-  } catch (error) {
-    return { ref: error as TaskNotFound, task, args: [], modules: [] };
-  }
-  if (found.kind !== "export") {
-    return {
-      ref: new TaskNotFound({
-        message: `Cannot start process class '${task}' as it is not exported from its module: ` +
-          `export it, so its child can import it`,
-        task,
-      }),
-      task,
-      args: [],
-      modules: [],
-    };
-  }
-  return {
-    ref: { kind: "export", module: SUBCLASS_RUNNER, export: "runProcessSubclass", source: "" },
-    task,
-    args: [found.module, found.export, found.source, [sendable]],
-    modules: [found.module],
-  };
-}
-
-/** Communication objects share memory, which a subprocess cannot: refused up front. */
-function refuseShared(items: readonly unknown[]): void {
-  for (const args of items) {
-    for (const value of args as unknown[]) {
-      const kind = (value as { __portable?: unknown } | null)?.__portable;
-      if (typeof kind === "string" && kind !== "transfer") {
-        throw new TypeError(
-          `a '${kind}' shares memory with this program, which a process of the ` +
-            `"subprocess" backend cannot: use the "worker" backend to pass communication objects`,
-        );
-      }
-    }
-  }
+export function processCore(process: Process<TaskFunction>): ProcessCore | undefined {
+  return coreOf(process);
 }
 
 /**
@@ -647,7 +355,7 @@ function refuseShared(items: readonly unknown[]): void {
  * ```
  */
 export function activeChildren(): Process<TaskFunction>[] {
-  return [...active];
+  return activeOwners() as Process<TaskFunction>[];
 }
 
 /**

@@ -18,10 +18,14 @@ import {
   type FromWorker,
   INIT_FAILED,
   READY,
+} from "./shared/protocol.ts";
+import {
+  type EffectEnding,
   RESERVED_ERROR_KEYS,
   WIRE_ERROR_LIMITS,
   type WireError,
-} from "./shared/protocol.ts";
+} from "./shared/wire_error.ts";
+import { isWireSpans } from "./tracing_check.ts";
 
 /** A message that broke the protocol: why, in words. */
 export interface Violation {
@@ -29,6 +33,7 @@ export interface Violation {
 }
 
 const TAGS = new Set(["TaskError", "SerializationError", "TaskNotFound"]);
+const EFFECT_ENDINGS: ReadonlySet<string> = new Set<EffectEnding>(["failure", "defect"]);
 /** Causes nest; deeper than this is not an error chain a runtime builds. */
 const MAX_CAUSE_DEPTH = WIRE_ERROR_LIMITS.depth;
 
@@ -86,7 +91,8 @@ function isId(value: unknown): value is number {
 }
 
 function isDone(value: unknown): value is DoneMessage {
-  if (!Array.isArray(value) || value.length !== 4 || value[0] !== DONE) return false;
+  if (!Array.isArray(value) || value[0] !== DONE) return false;
+  if (value.length !== 4 && !(value.length === 5 && isWireSpans(value[4]))) return false;
   if (!isId(value[1]) || !Array.isArray(value[2])) return false;
   const errors: unknown = value[3];
   if (errors === null) return true;
@@ -123,6 +129,8 @@ function isWireError(value: unknown, depth: number, budget = { nodes: 0 }): valu
     return false;
   }
   if (wire.fields !== undefined && !areFields(wire.fields)) return false;
+  // Anything but the two endings (a forged or garbled flag) breaks the protocol.
+  if (wire.effect !== undefined && !EFFECT_ENDINGS.has(wire.effect as string)) return false;
   if (wire.errors !== undefined) {
     const errors = wire.errors;
     if (!Array.isArray(errors) || errors.length > WIRE_ERROR_LIMITS.errors) return false;

@@ -23,7 +23,8 @@ import type { Transfer } from "./comms/transfer.ts";
 
 /**
  * The value a task gives once awaited: `ResultOf<typeof slowSquare>` is `number`; a
- * `transfer(buffer)` result arrives as the buffer itself.
+ * `transfer(buffer)` result arrives as the buffer itself; a task returning an
+ * `Effect<A, E>` gives `A` (the worker runs the Effect).
  *
  * @example
  * ```ts
@@ -32,7 +33,11 @@ import type { Transfer } from "./comms/transfer.ts";
  * const fetched: ResultOf<(x: number) => Promise<string>> = "a string, not a Promise";
  * ```
  */
-export type ResultOf<F extends TaskFunction> = Unwrapped<Awaited<ReturnType<F>>>;
+export type ResultOf<F extends TaskFunction> = ReturnType<F> extends {
+  // Effect 4's `Effect.TypeId` and variance record, matched without importing Effect.
+  readonly "~effect/Effect": { readonly _A: (_: never) => infer A };
+} ? Unwrapped<A>
+  : Unwrapped<Awaited<ReturnType<F>>>;
 
 /**
  * The single argument of a task given to `map`/`imap`.

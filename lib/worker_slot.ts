@@ -32,6 +32,8 @@ export class WorkerSlot {
   answered = 0;
   #grace: ReturnType<typeof setTimeout> | undefined;
   #deadline: ReturnType<typeof setTimeout> | undefined;
+  /** Ends it once idle for the pool's `idleTimeout` (elastic pools only). */
+  #idle: ReturnType<typeof setTimeout> | undefined;
 
   constructor(name: string, pid: number) {
     this.name = name;
@@ -85,7 +87,8 @@ export class WorkerSlot {
    * called with that chunk if it is still running when the time is up.
    */
   armDeadline(expired: (chunk: Chunk, timeout: number) => void): void {
-    clearTimeout(this.#deadline);
+    // Timer globals only when a timer runs: the first use starts Deno's Node layer.
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
     this.#deadline = undefined;
     const running = this.inflight[0];
     const timeout = running?.job.faults.timeout ?? null;
@@ -113,6 +116,27 @@ export class WorkerSlot {
   }
 
   /**
+   * Starts the idle clock of a worker that holds no work, unless it runs already:
+   * `expired` is called once it stayed idle for `ms`. The timer does not keep the program
+   * alive on its own.
+   */
+  startIdle(ms: number, expired: () => void): void {
+    if (this.#idle !== undefined) return;
+    this.#idle = setTimeout(() => {
+      this.#idle = undefined;
+      expired();
+    }, ms);
+    Deno.unrefTimer(this.#idle);
+  }
+
+  /** Stops the idle clock (the worker got work, or the pool is at its minimum). */
+  stopIdle(): void {
+    if (this.#idle === undefined) return;
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+  }
+
+  /**
    * Stops its timers and the worker. The worker is told it was dropped (`DROPPED_CELL`),
    * so that once its synchronous code returns it starts nothing more: Deno's termination
    * then lands while it is idle, never inside a later task with its busy flag set.
@@ -120,8 +144,9 @@ export class WorkerSlot {
    * @returns Whether its thread is still busy in synchronous code.
    */
   drop(): boolean {
-    clearTimeout(this.#grace);
-    clearTimeout(this.#deadline);
+    if (this.#grace !== undefined) clearTimeout(this.#grace);
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
+    this.stopIdle();
     this.#grace = this.#deadline = undefined;
     Atomics.store(this.busy, DROPPED_CELL, 1);
     this.endpoint.terminate();

@@ -96,6 +96,20 @@ Deno.test("map's plain forms do on the fast path what they do through effect/cli
   }
 });
 
+Deno.test("cli.ts map reads no timer or other global that starts Deno's Node layer", async () => {
+  const tasks = new URL("./fixtures/cli_tasks.ts", import.meta.url).pathname;
+  const watch = new URL("./fixtures/node_layer_watch.ts", import.meta.url).pathname;
+  const ran = await run(
+    `--preload=${watch}`,
+    [CLI, "map", tasks, "square", "-j", "2"],
+    {},
+    "1\n2\n3\n",
+  );
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(ran.stdout, "1\n4\n9\n");
+  assert.match(ran.stderr, /^node-layer-globals: \[\]$/m);
+});
+
 Deno.test("map's plain forms parse as effect/cli reads them", () => {
   assert.deepEqual(
     parseMap(["work.ts", "square", "-j", "2", "--chunksize=3", "-k", "--raw", "-o", "out"]),

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Effect } from "effect";
 import { getAllStartMethods, getContext, Process, SimpleQueue } from "../mod.ts";
-import { getContext as getEffectContext, Process as EffectProcess } from "../lib/effect.ts";
+import { getContext as getEffectContext, ProcessEffect } from "../lib/effect.ts";
 import { osPid, putNumbers } from "./fixtures/context_tasks.ts";
 
 Deno.test("getContext() gives one context per method, defaulting to workers", () => {
@@ -60,12 +60,13 @@ Deno.test("a subprocess context refuses communication objects, naming the altern
   await assert.rejects(async () => await p.start(), /"worker" backend/);
 });
 
-Deno.test("the Effect face's context spawns scoped processes of its backend, of both Process classes", async () => {
+Deno.test("the Effect face's context starts scoped processes of its backend, of the one Process class", async () => {
   const ctx = getEffectContext("subprocess");
-  const [pid, isBoth] = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
-    const p = yield* ctx.Process.spawn({ target: osPid });
-    return [yield* p.joinEffect, p instanceof Process && p instanceof EffectProcess] as const;
+  assert.equal(ctx.Process, getContext("subprocess").Process);
+  const [pid, isProcess] = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const p = yield* ProcessEffect.start(new ctx.Process({ target: osPid }));
+    return [yield* ProcessEffect.join(p), p instanceof Process] as const;
   })));
   assert.notEqual(pid, Deno.pid);
-  assert.ok(isBoth);
+  assert.ok(isProcess);
 });

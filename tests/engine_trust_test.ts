@@ -108,7 +108,8 @@ function run(pool: Engine, lists: number[][], job?: (job: Job) => void): Promise
       outcomes[chunk.seq] = outcome;
       if (--left === 0) resolve(outcomes);
     };
-    const created = pool.createJob(REF, "double", false, false, {
+    const spec = { ref: REF, task: "double", spread: false, faults: pool.faults };
+    const created = pool.createJob(spec, {
       done: (chunk, values) => settle(chunk, { values }),
       failed: (chunk, error) => settle(chunk, { error }),
     });

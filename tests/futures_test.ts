@@ -12,6 +12,7 @@ import { Effect, Exit, Stream } from "effect";
 import {
   ALL_COMPLETED,
   asCompleted,
+  AsyncResultEffect,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   FuturesEffect,
@@ -290,11 +291,11 @@ Deno.test("Effect face: submit, FuturesEffect.wait and asCompleted, mapZip as a 
     const b = yield* pool.submit(checked, -1);
     const { done } = yield* FuturesEffect.wait([a, b]);
     const values = yield* FuturesEffect.asCompleted([a]).pipe(
-      Stream.mapEffect(({ handle }) => handle.effect),
+      Stream.mapEffect(({ handle }) => AsyncResultEffect.get(handle)),
       Stream.runCollect,
     );
     const zipped = yield* pool.mapZip(power, [1, 2, 3], [3, 2, 1]).pipe(Stream.runCollect);
-    const failed = yield* Effect.exit(b.effect);
+    const failed = yield* Effect.exit(AsyncResultEffect.get(b));
     return { done: done.size, values: [...values], zipped: [...zipped], failed };
   });
   const result = await Effect.runPromise(Effect.scoped(program));

@@ -5,23 +5,25 @@ import { liveWorkers } from "../lib/backend/web_worker.ts";
 import { Barrier } from "../lib/comms/barrier.ts";
 import { Event } from "../lib/comms/event.ts";
 import { Lock } from "../lib/comms/lock.ts";
-import { Pipe } from "../lib/comms/pipe.ts";
+import { type Connection, Pipe } from "../lib/comms/pipe.ts";
 import { JoinableQueue, Queue } from "../lib/comms/queue.ts";
 import { Semaphore } from "../lib/comms/semaphore.ts";
+import { SimpleQueue } from "../lib/comms/simple_queue.ts";
 import { Value } from "../lib/comms/value.ts";
 import { increment, produce } from "./fixtures/ipc_tasks.ts";
 
-Deno.test("IpcEffect.get(): interrupting a blocked get takes nothing", async () => {
-  const q = new Queue<number>();
-  await Effect.runPromise(Effect.gen(function* () {
-    const fiber = yield* Effect.forkChild(IpcEffect.get(q));
-    yield* Effect.yieldNow;
-    const exit = yield* Fiber.interrupt(fiber).pipe(Effect.flatMap(() => Fiber.await(fiber)));
-    assert.ok(Exit.isFailure(exit) && Exit.hasInterrupts(exit), `exit ${exit}`);
-  }));
-  await q.put(1);
-  assert.equal(q.qsize(), 1);
-  assert.equal(await Effect.runPromise(IpcEffect.get(q)), 1);
+Deno.test("IpcEffect.get(): interrupting a blocked get takes nothing, from either queue", async () => {
+  for (const q of [new Queue<number>(), new SimpleQueue<number>()]) {
+    await Effect.runPromise(Effect.gen(function* () {
+      const fiber = yield* Effect.forkChild(IpcEffect.get(q));
+      yield* Effect.yieldNow;
+      const exit = yield* Fiber.interrupt(fiber).pipe(Effect.flatMap(() => Fiber.await(fiber)));
+      assert.ok(Exit.isFailure(exit) && Exit.hasInterrupts(exit), `exit ${exit}`);
+    }));
+    await q.put(1);
+    assert.equal(q.empty(), false);
+    assert.equal(await Effect.runPromise(IpcEffect.get(q)), 1);
+  }
 });
 
 Deno.test("IpcEffect.get() fails with Empty after its timeout; put() with Full", async () => {
@@ -133,4 +135,52 @@ Deno.test("IpcEffect.wait(): Event with timeout, Barrier broken as a typed failu
   );
   assert.equal(tag, "BrokenBarrierError");
   assert.equal(barrier.broken, true);
+});
+
+Deno.test("IpcEffect.get() fails a SimpleQueue's get with Empty after its timeout", async () => {
+  const q = new SimpleQueue<number>();
+  const empty = await Effect.runPromise(
+    IpcEffect.get(q, { timeout: 5 }).pipe(Effect.catchTag("Empty", (e) => Effect.succeed(e._tag))),
+  );
+  assert.equal(empty, "Empty");
+});
+
+Deno.test("IpcEffect.acquire() with blocking: false answers at once", async () => {
+  const lock = new Lock();
+  assert.equal(await Effect.runPromise(IpcEffect.acquire(lock, { blocking: false })), true);
+  assert.equal(await Effect.runPromise(IpcEffect.acquire(lock, { blocking: false })), false);
+  lock.release();
+});
+
+Deno.test("IpcEffect.wait() on a list of pipe ends and processes gives the ready ones", async () => {
+  const [reader, writer] = Pipe<string>(false);
+  const [idle, idleWriter] = Pipe<string>(false);
+  assert.deepEqual(await Effect.runPromise(IpcEffect.wait([reader, idle], { timeout: 5 })), []);
+  await writer.send("hello");
+  assert.deepEqual(await Effect.runPromise(IpcEffect.wait([reader, idle])), [reader]);
+  const p = new Process({ target: increment, args: [new Value("i32", 0), new Lock(), 1] });
+  await p.start();
+  await p.join();
+  assert.deepEqual(await Effect.runPromise(IpcEffect.wait([idle, p])), [p]);
+  for (const end of [reader, writer, idle, idleWriter]) end.close();
+});
+
+Deno.test("IpcEffect.wait() on a list, interrupted, stops polling the pipe ends", async () => {
+  // A stand-in pipe end that is never ready and says when its waiting poll is stopped.
+  const stopped = Promise.withResolvers<void>();
+  const neverReady = {
+    readable: true,
+    poll: (timeout: number, options: { signal?: AbortSignal } = {}) => {
+      if (timeout === 0) return Promise.resolve(false);
+      return new Promise<boolean>((_, reject) => {
+        options.signal?.addEventListener("abort", () => {
+          stopped.resolve();
+          reject(options.signal!.reason);
+        });
+      });
+    },
+  } as unknown as Connection<string>;
+  const none = await Effect.runPromise(Effect.timeoutOption(IpcEffect.wait([neverReady]), 5));
+  assert.equal(none._tag, "None");
+  await stopped.promise; // hangs, failing the test, if the interrupted wait polls on
 });

@@ -6,9 +6,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Cause, Effect, Exit, Fiber, type Scope, Stream } from "effect";
-import { Pool, PoolClosed, TaskError } from "../lib/effect.ts";
+import { Cause, Effect, Exit, Fiber, Stream } from "effect";
+import { AsyncResultEffect, Pool, PoolClosed, TaskError } from "../lib/effect.ts";
 import { assertNoLiveWorkers, liveOwners } from "../lib/testing.ts";
+import { itEffect, servesAfterCancel, waitUntil } from "./_effect_pool.ts";
 import { add, failOnNegative, square, whoAmI } from "./fixtures/tasks.ts";
 import {
   chunkPosition,
@@ -24,29 +25,6 @@ import {
   STARTED,
   startThenHold,
 } from "./fixtures/pool_tasks.ts";
-
-/** Runs an Effect test with a scope; no worker may outlive it. */
-function itEffect(
-  name: string,
-  body: () => Effect.Effect<void, unknown, Scope.Scope>,
-): void {
-  Deno.test(name, async () => {
-    await Effect.runPromise(Effect.scoped(Effect.suspend(body)));
-    await assertNoLiveWorkers();
-  });
-}
-
-/** Polls shared memory until `view[slot] >= target`; fails after 10 s. */
-const waitUntil = (view: Int32Array, slot: number, target: number) =>
-  Effect.promise(async () => {
-    const deadline = Date.now() + 10_000;
-    while (Atomics.load(view, slot) < target) {
-      if (Date.now() > deadline) {
-        throw new Error(`view[${slot}] stayed at ${Atomics.load(view, slot)}, below ${target}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  });
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -272,15 +250,7 @@ itEffect(
       yield* Fiber.interrupt(fiber);
       const exit = yield* Fiber.await(fiber);
       assert.ok(Exit.isFailure(exit) && Cause.hasInterrupts(exit.cause));
-      Atomics.store(view, GATE, 1);
-      const input = range(8);
-      assert.deepEqual(
-        yield* pool.map(increment, input, { chunksize: 1 }),
-        input.map((x) => x + 1),
-      );
-      const started = Atomics.load(view, STARTED);
-      assert.ok(started <= 4, `started ${started} of 100`);
-      assert.equal((yield* pool.stats).workers, 2);
+      yield* servesAfterCancel(pool, view);
     }),
 );
 
@@ -295,10 +265,7 @@ itEffect("Effect.timeout on a map interrupts it and stops its work", () =>
     );
     assert.ok(Cause.isTimeoutError(error), `got ${error}`);
     assert.ok(Atomics.load(view, STARTED) <= 4, `started ${Atomics.load(view, STARTED)}`);
-    Atomics.store(view, GATE, 1);
-    assert.deepEqual(yield* pool.map(square, [1, 2, 3, 4], { chunksize: 1 }), [1, 4, 9, 16]);
-    assert.equal(Atomics.load(view, STARTED) <= 4, true);
-    assert.equal((yield* pool.stats).workers, 2);
+    yield* servesAfterCancel(pool, view);
   }));
 
 itEffect(
@@ -321,18 +288,54 @@ itEffect(
 );
 
 itEffect(
-  "Pool.make applyAsync gives a handle whose effect is the result",
+  "Pool.make applyAsync gives a handle that AsyncResultEffect.get awaits",
   () =>
     Effect.gen(function* () {
       const pool = yield* Pool.make({ processes: 1 });
       const handle = yield* pool.applyAsync(square, [12]);
-      assert.equal(yield* handle.effect, 144);
+      assert.equal(yield* AsyncResultEffect.get(handle), 144);
       assert.equal(handle.ready(), true);
       assert.equal(handle.successful(), true);
       const failing = yield* pool.applyAsync(failOnNegative, [-4]);
-      const error = yield* Effect.flip(failing.effect);
+      const error = yield* Effect.flip(AsyncResultEffect.get(failing));
       assert.ok(error instanceof TaskError);
       assert.equal(error.message, "negative input: -4");
+    }),
+);
+
+itEffect(
+  "Pool.make applyAsync and submit handles say running() once sent, and cancel()",
+  () =>
+    Effect.gen(function* () {
+      const pool = yield* Pool.make({ processes: 1 });
+      const buffer = coordination();
+      const view = new Int32Array(buffer);
+      const held = yield* pool.applyAsync(startThenHold, [buffer, 1]);
+      yield* waitUntil(view, STARTED, 1);
+      assert.equal(held.running(), true);
+      const queued = yield* pool.submit(startThenHold, buffer, 2);
+      assert.equal(queued.cancel(), true);
+      Atomics.store(view, GATE, 1);
+      assert.equal(yield* AsyncResultEffect.get(held), 1);
+      assert.equal(held.running(), false);
+      const cancelled = yield* Effect.flip(AsyncResultEffect.get(queued));
+      assert.equal(cancelled._tag, "TaskCancelled");
+      assert.equal(Atomics.load(view, STARTED), 1);
+    }),
+);
+
+itEffect(
+  "Pool.make join dies while the pool is open, as Python's join() raises",
+  () =>
+    Effect.gen(function* () {
+      const pool = yield* Pool.make({ processes: 1 });
+      const exit = yield* Effect.exit(pool.join);
+      assert.ok(Exit.isFailure(exit));
+      const defect = Cause.squash(exit.cause);
+      assert.ok(defect instanceof Error, `got ${defect}`);
+      assert.match(defect.message, /Cannot join a pool that is still running/);
+      yield* pool.terminate;
+      yield* pool.join;
     }),
 );
 

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { Cause, Effect, Fiber } from "effect";
 import {
   activeChildren,
   cpuCount,
@@ -180,58 +179,6 @@ Deno.test("activeChildren() lists a running process and drops it once it ends", 
   await q.join();
   assert.ok(!activeChildren().includes(q));
   assert.deepEqual(activeChildren(), []);
-  await assertNoLiveWorkers();
-});
-
-Deno.test("Process.spawn: closing the scope terminates a process still running", async () => {
-  const p = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
-    const p = yield* Process.spawn({ target: waitForever });
-    assert.equal(p.isAlive(), true);
-    assert.deepEqual(liveOwners().map((owner) => [owner.name, owner.workers]), [[p.name, 1]]);
-    return p;
-  })));
-  assert.equal(p.isAlive(), false);
-  assert.equal(p.exitCode, -15);
-  await assertNoLiveWorkers();
-});
-
-Deno.test("Process.spawn: a process that finished in the scope keeps its exit code", async () => {
-  const [p, value] = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
-    const p = yield* Process.spawn({ target: square, args: [7] });
-    return [p, yield* p.joinEffect] as const;
-  })));
-  assert.equal(value, 49);
-  assert.equal(p.exitCode, 0);
-  await assertNoLiveWorkers();
-});
-
-Deno.test("Process.spawn: Effect.timeout interrupting the scope terminates the process", async () => {
-  let spawned: Process<typeof waitForever> | undefined;
-  const error = await Effect.runPromise(Effect.flip(
-    Effect.scoped(Effect.gen(function* () {
-      spawned = yield* Process.spawn({ target: waitForever });
-      return yield* spawned.joinEffect;
-    })).pipe(Effect.timeout("20 millis")),
-  ));
-  assert.ok(Cause.isTimeoutError(error), `expected a TimeoutError, got ${error}`);
-  assert.ok(spawned !== undefined, "the process was never spawned");
-  assert.equal(spawned.isAlive(), false);
-  assert.equal(spawned.exitCode, -15);
-  await assertNoLiveWorkers();
-});
-
-Deno.test("Process.spawn: Fiber.interrupt terminates the process", async () => {
-  const { promise: started, resolve } = Promise.withResolvers<Process<typeof waitForever>>();
-  const fiber = Effect.runFork(Effect.scoped(Effect.gen(function* () {
-    const p = yield* Process.spawn({ target: waitForever });
-    resolve(p);
-    return yield* p.joinEffect;
-  })));
-  const p = await started;
-  assert.equal(p.isAlive(), true);
-  await Effect.runPromise(Fiber.interrupt(fiber));
-  assert.equal(p.isAlive(), false);
-  assert.equal(p.exitCode, -15);
   await assertNoLiveWorkers();
 });
 

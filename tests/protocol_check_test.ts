@@ -14,6 +14,8 @@ import {
   INIT_FAILED,
   READY,
 } from "../lib/shared/protocol.ts";
+import type { WireError } from "../lib/shared/wire_error.ts";
+import { fromWire, isDefect } from "../lib/errors_wire.ts";
 
 const wire = { tag: "TaskError", name: "Error", message: "boom", isError: true };
 
@@ -111,4 +113,59 @@ Deno.test("readFromWorker() refuses error fields, classes and sizes no runtime s
   const level = (depth: number): unknown =>
     depth === 0 ? wire : { ...wire, errors: Array.from({ length: 8 }, () => level(depth - 1)) };
   assert.ok(isViolation(readFromWorker([CRASHED, level(3)])), "accepted 585 errors in one tree");
+});
+
+Deno.test("an Effect task's ending flag is 'failure' or 'defect'; a forged one crashes nothing", () => {
+  for (const effect of ["failure", "defect"]) {
+    const flagged = { ...wire, effect };
+    for (
+      const message of [
+        [DONE, 1, [undefined], [[0, flagged]]],
+        [FAILED, 1, flagged],
+        [INIT_FAILED, flagged],
+        [CRASHED, { ...wire, cause: flagged }],
+      ]
+    ) {
+      assert.ok(!isViolation(readFromWorker(message)), `refused ${JSON.stringify(message)}`);
+    }
+  }
+  for (const effect of ["panic", "", 1, null, {}, ["failure"]]) {
+    const forged = [DONE, 1, [undefined], [[0, { ...wire, effect }]]];
+    assert.ok(isViolation(readFromWorker(forged)), `accepted effect ${JSON.stringify(effect)}`);
+  }
+  // Well-formed flags on data no Effect task sends: each still rebuilds as an error.
+  const odd: unknown[] = [
+    { ...wire, effect: "failure", fields: [["_tag", { not: "a string" }]] },
+    { ...wire, effect: "failure", isError: false, value: ["_tag", "x"] },
+    { ...wire, effect: "failure", isError: false, value: { _tag: 5 } },
+    {
+      ...wire,
+      effect: "failure",
+      isError: false,
+      value: JSON.parse('{"_tag": "T", "__proto__": {"polluted": 1}, "constructor": 2}'),
+    },
+    { ...wire, effect: "failure", isError: false, value: "plain" },
+    { ...wire, effect: "defect", isError: false, value: null },
+    { ...wire, tag: "SerializationError", effect: "defect" },
+    { ...wire, tag: "TaskNotFound", effect: "failure" },
+  ];
+  for (const data of odd) {
+    const read = readFromWorker([FAILED, 1, data]);
+    assert.ok(!isViolation(read), JSON.stringify(data));
+    const error = fromWire((read as readonly [number, number, WireError])[2], "task");
+    assert.ok(error instanceof Error, JSON.stringify(data));
+    assert.equal((error as { polluted?: number }).polluted, undefined);
+    assert.ok(!Object.hasOwn(error, "constructor"));
+  }
+  const tagged = fromWire(
+    { ...wire, effect: "failure", isError: false, value: { _tag: "T", message: 7 } } as WireError,
+    "task",
+  );
+  assert.equal((tagged as unknown as { _tag: string })._tag, "T");
+  assert.equal(tagged.message, wire.message, "a non-string message is not taken");
+  assert.ok(isDefect(fromWire({ ...wire, effect: "defect" } as WireError, "task")));
+  assert.equal(
+    isDefect(fromWire({ ...wire, tag: "SerializationError", effect: "defect" } as WireError, "t")),
+    false,
+  );
 });

@@ -51,9 +51,18 @@ Deno.test("the import scanner sees static, re-export and dynamic imports", () =>
   );
 });
 
+/**
+ * The one exception: the worker module that runs the Effect an Effect-native task
+ * returns. It may import Effect, and it is loaded only by a literal dynamic `import()`
+ * (checked below), so a worker whose tasks return no Effect never loads it.
+ */
+const EFFECT_RUNNER = new URL("worker/effect_task.ts", LIB).href;
+
 /** Where `specifier`, imported by `file`, breaks the layer rules of `layer`, or null. */
 function breach(layer: string, file: URL, specifier: string): string | null {
-  if (specifier === "effect" || specifier.startsWith("effect/")) return "imports Effect";
+  if (specifier === "effect" || specifier.startsWith("effect/")) {
+    return file.href === EFFECT_RUNNER ? null : "imports Effect";
+  }
   if (specifier.startsWith("node:")) return null;
   if (!specifier.startsWith("./") && !specifier.startsWith("../")) return "imports a package";
   const target = new URL(specifier, file).href;
@@ -129,4 +138,39 @@ Deno.test("nothing under lib/ outside lib/cli/ imports lib/cli/", () => {
     }
   }
   assert.deepEqual(offending, []);
+});
+
+Deno.test("the Effect runner of the worker side is imported only dynamically", () => {
+  const importers = new Set<string>();
+  for (const file of moduleFiles(LIB)) {
+    const source = Deno.readTextFileSync(file);
+    const names = (text: string) =>
+      specifiers(text).filter((specifier) => new URL(specifier, file).href === EFFECT_RUNNER);
+    if (names(source).length === 0) continue;
+    importers.add(file.href.slice(LIB.href.length));
+    // With every literal `import("...")` taken out, no import of it may be left.
+    const withoutDynamic = source.replace(/\bimport\s*\(\s*["'`][^"'`]+["'`]\s*\)/g, "");
+    assert.deepEqual(names(withoutDynamic), [], `${file.href} imports the runner statically`);
+  }
+  assert.deepEqual([...importers], ["worker/task_outcome.ts"]);
+  assert.equal(
+    breach("worker/", new URL("worker/runtime.ts", LIB), "effect/Effect"),
+    "imports Effect",
+    "only the runner itself may import Effect",
+  );
+});
+
+Deno.test("only the backend factory chooses by backend name; elsewhere traits are read", () => {
+  const factory = new URL("backend/endpoint.ts", LIB).href;
+  const byName =
+    /[!=]==\s*"(?:subprocess|cluster)"|"(?:subprocess|cluster)"\s*[!=]==|case\s+"(?:worker|subprocess|cluster)"/;
+  const offending: string[] = [];
+  for (const file of moduleFiles(LIB)) {
+    if (file.href === factory) continue;
+    Deno.readTextFileSync(file).split("\n").forEach((line, index) => {
+      if (byName.test(line)) offending.push(`${file.href.slice(LIB.href.length)}:${index + 1}`);
+    });
+  }
+  assert.deepEqual(offending, []);
+  assert.ok(byName.test(Deno.readTextFileSync(new URL(factory))), "the factory was not seen");
 });

@@ -6,14 +6,16 @@
  * @module
  */
 import type { Permissions } from "../permissions.ts";
-import type { FromWorker, ToWorker, WireError } from "../shared/protocol.ts";
+import type { FromWorker, ToWorker } from "../shared/protocol.ts";
+import type { WireError } from "../shared/wire_error.ts";
 import { startWebWorker } from "./web_worker.ts";
 import { startSubprocess } from "./subprocess.ts";
 import type { ClusterLink } from "../cluster/connection.ts";
 import { startClusterEndpoint } from "../cluster/endpoint.ts";
 
-/** What a process is: a Web Worker (`"worker"`) or a child `deno` (`"subprocess"`). */
-export type BackendName = "worker" | "subprocess" | "cluster";
+import type { BackendName } from "../backend_traits.ts";
+
+export type { BackendName } from "../backend_traits.ts";
 
 /** Why a process is gone. */
 export interface WorkerEnd {

@@ -5,9 +5,11 @@
  * are held; the new process receives `INIT` and every `DEFINE` again, then what was
  * held. Its owner sees one process throughout (a second READY is not passed on).
  *
- * Both backends keep their books here: the modules asked for, their code graphs (the
- * files and hosts a sandbox must be granted: `sandbox_graph.ts`), the history to
- * replay, the messages held, and how many runs the current process has not answered.
+ * Both backends keep their books here and let them decide: where each posted message
+ * goes (`route`), when a new process starts (`launch`, once the code graphs a sandbox
+ * must be granted are known: `sandbox_graph.ts`, and once the current process answered
+ * what it was given), and which answers reach the owner (`answered`). The backend only
+ * starts a process when told to (`Launcher.start`).
  *
  * @module
  */
@@ -28,12 +30,22 @@ import { codeFiles, type CodeGraph } from "./sandbox_graph.ts";
 
 /** The module a message asks the process to load, if any. */
 function moduleOf(message: ToWorker): string | null {
-  const ref = message[0] === INIT
-    ? message[1].initializer
-    : message[0] === DEFINE
-    ? message[2]
-    : null;
+  const [kind, detail] = message;
+  const ref = kind === INIT ? detail.initializer : kind === DEFINE ? message[2] : null;
   return ref?.kind === "export" ? ref.module : null;
+}
+
+/** The backend's side of the books: it starts processes when told to. */
+export interface Launcher<H> {
+  /** False once the endpoint was stopped or its process ended. */
+  readonly alive: boolean;
+  /** Whether a process was started (a first launch may still be waiting). */
+  readonly started: boolean;
+  /**
+   * Starts a new process in place of the current one, if any: it gets the books'
+   * `history`, then `held`, in order.
+   */
+  start(held: H[]): void;
 }
 
 /** The books of a restartable process; `H` is how a held message is kept. */
@@ -45,7 +57,8 @@ export class Relaunch<H> {
   /** Messages waiting for the next process; null while a process takes them. */
   held: H[] | null = [];
   /** Runs posted to the current process and not answered yet. */
-  running = 0;
+  #running = 0;
+  readonly #launcher: Launcher<H>;
   readonly #graphs = new Map<string, CodeGraph>();
   readonly #needsGraphs: boolean;
   readonly #restarts: boolean;
@@ -53,23 +66,101 @@ export class Relaunch<H> {
   #readySent = false;
 
   /**
+   * @param launcher Starts the processes.
    * @param modules Task modules known from the start.
    * @param needsGraphs Whether the process must be granted its modules' code graphs
    *   (a sandbox that may not read every file).
    * @param restarts Whether a new module needs a new process (a sandbox); a process
    *   that may load anything keeps running.
    */
-  constructor(modules: Iterable<string>, needsGraphs: boolean, restarts = true) {
+  constructor(
+    launcher: Launcher<H>,
+    modules: Iterable<string>,
+    needsGraphs: boolean,
+    restarts = true,
+  ) {
+    this.#launcher = launcher;
     this.modules = new Set(modules);
     this.#needsGraphs = needsGraphs;
     this.#restarts = restarts;
   }
 
   /**
+   * Where a message the owner posts goes: true when it is for the current process now
+   * (send it, then call `sent`); false when it was recorded or held for the next one
+   * (`hold` makes what is kept of it).
+   */
+  route(message: ToWorker, hold: () => H): boolean {
+    if (message[0] === INIT || message[0] === DEFINE) {
+      if (this.#record(message)) {
+        this.#launchWhenIdle();
+        return false;
+      }
+      // While messages are held, the history reaches the next process on its own.
+      return this.held === null;
+    }
+    if (this.held !== null) {
+      this.held.push(hold());
+      return false;
+    }
+    return true;
+  }
+
+  /** Counts the runs in a message sent to the current process. */
+  sent(message: ToWorker): void {
+    if (message[0] === RUN) this.#running++;
+    else if (message[0] === RUN_MANY) this.#running += message[1].length;
+  }
+
+  /**
+   * Passes a message from the current process to `deliver`, unless it is a READY the
+   * owner heard already (from a restarted process); then starts the next process if
+   * one is waiting for this one to be idle.
+   */
+  answered(message: FromWorker, deliver: (message: FromWorker) => void): void {
+    if (!this.#count(message)) return;
+    deliver(message);
+    if (this.held !== null) this.#launchWhenIdle();
+  }
+
+  /**
+   * Starts a process with the messages held so far, once the code graphs it must be
+   * granted are known and the current process (if any) has answered what it was given.
+   */
+  launch(): void {
+    if (!this.#launcher.alive || this.held === null) return;
+    // A busy process finishes first: its answers launch the next one.
+    const known = () => !this.#launcher.started || this.#running === 0 ? this.launch() : undefined;
+    if (!this.#graphsKnown(known)) return;
+    // Taken before the old process stops: stopping it may start another launch at once.
+    const held = this.held;
+    this.held = null;
+    this.#running = 0;
+    this.#launcher.start(held);
+  }
+
+  /** Stops holding: nothing more goes to a next process (the endpoint stopped). */
+  drop(): void {
+    this.held = null;
+  }
+
+  /** The files and hosts to grant a new process: the union of its modules' graphs. */
+  grants(): CodeGraph {
+    const files = new Set<string>();
+    const hosts = new Set<string>();
+    for (const module of this.modules) {
+      const graph = this.#graphs.get(module);
+      for (const file of graph?.files ?? []) files.add(file);
+      for (const host of graph?.hosts ?? []) hosts.add(host);
+    }
+    return { files: [...files], hosts: [...hosts] };
+  }
+
+  /**
    * Records `INIT` or `DEFINE` for replay. True when it names a module the current
    * process cannot load: messages are held from now on, for a new process.
    */
-  record(message: ToWorker): boolean {
+  #record(message: ToWorker): boolean {
     if (message[0] === INIT) this.history.length = 0;
     this.history.push(message);
     const module = moduleOf(message);
@@ -79,17 +170,13 @@ export class Relaunch<H> {
     return true;
   }
 
-  /** Counts the runs in a message sent to the current process. */
-  sent(message: ToWorker): void {
-    if (message[0] === RUN) this.running++;
-    else if (message[0] === RUN_MANY) this.running += message[1].length;
+  /** Before the first launch the endpoint starts it; a busy process finishes first. */
+  #launchWhenIdle(): void {
+    if (this.#launcher.started && this.held !== null && this.#running === 0) this.launch();
   }
 
-  /**
-   * Counts the answers in a message from the current process. False for a READY its
-   * owner heard already, from a restarted process: not to be passed on.
-   */
-  received(message: FromWorker): boolean {
+  /** Counts the answers in a message; false for a READY the owner heard already. */
+  #count(message: FromWorker): boolean {
     switch (message[0]) {
       case READY:
         if (this.#readySent) return false;
@@ -98,34 +185,21 @@ export class Relaunch<H> {
       case DONE:
       case FAILED:
       case CANCELLED:
-        this.running = Math.max(0, this.running - 1);
+        this.#running = Math.max(0, this.#running - 1);
         return true;
       case DONE_MANY:
-        this.running = Math.max(0, this.running - message[1].length);
+        this.#running = Math.max(0, this.#running - message[1].length);
         return true;
       default:
         return true;
     }
   }
 
-  /** Whether a new process may start now: messages are held, the current one is idle. */
-  get due(): boolean {
-    return this.held !== null && this.running === 0;
-  }
-
-  /** Takes the held messages for a new process; from now on messages go straight to it. */
-  takeHeld(): H[] {
-    const held = this.held ?? [];
-    this.held = null;
-    this.running = 0;
-    return held;
-  }
-
   /**
    * Whether every module's code graph is known. If not, learns the missing ones and
    * calls `known` once they are (the caller then tries its launch again).
    */
-  graphsKnown(known: () => void): boolean {
+  #graphsKnown(known: () => void): boolean {
     if (!this.#needsGraphs) return true;
     const unknown = [...this.modules].filter((module) => !this.#graphs.has(module));
     if (unknown.length === 0) return true;
@@ -139,17 +213,5 @@ export class Relaunch<H> {
       known();
     });
     return false;
-  }
-
-  /** The files and hosts to grant a new process: the union of its modules' graphs. */
-  grants(): CodeGraph {
-    const files = new Set<string>();
-    const hosts = new Set<string>();
-    for (const module of this.modules) {
-      const graph = this.#graphs.get(module);
-      for (const file of graph?.files ?? []) files.add(file);
-      for (const host of graph?.hosts ?? []) hosts.add(host);
-    }
-    return { files: [...files], hosts: [...hosts] };
   }
 }

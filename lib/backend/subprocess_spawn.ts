@@ -16,11 +16,12 @@
  *
  * @module
  */
-import { deserialize } from "node:v8";
-import type { FromWorker, WireError } from "../shared/protocol.ts";
+import type { FromWorker } from "../shared/protocol.ts";
+import type { WireError } from "../shared/wire_error.ts";
 import { CRASHED, EXITING } from "../shared/protocol.ts";
 import { isViolation, readFromWorker } from "../protocol_check.ts";
 import type { WorkerEnd } from "./endpoint.ts";
+import { decodeFromChild } from "./subprocess_codec.ts";
 import {
   encodeFrame,
   FRAME_MESSAGE,
@@ -166,14 +167,15 @@ export function spawnChild(
     if (kind !== FRAME_MESSAGE) return breaks(`sent a frame of unknown kind ${kind}`);
     let value: unknown;
     try {
-      value = deserialize(payload);
+      value = decodeFromChild(payload);
     } catch {
       return breaks("sent a message that could not be decoded");
     }
     const message = readFromWorker(value);
     if (isViolation(message)) return breaks(message.violation);
-    if (message[0] === CRASHED) crash = message[1];
-    else if (message[0] !== EXITING) events.message(message);
+    const [said, detail] = message;
+    if (said === CRASHED) crash = detail;
+    else if (said !== EXITING) events.message(message);
   };
   const channelDone = accept(listener, path, token).then(async (accepted) => {
     if (accepted === null) return;

@@ -22,19 +22,18 @@
  */
 import { prepareSandbox } from "../permissions.ts";
 import { checkGraphAccess } from "./sandbox_graph.ts";
-import { Relaunch } from "./relaunch.ts";
+import { type Launcher, Relaunch } from "./relaunch.ts";
 import type { Permissions } from "../permissions.ts";
 import {
   CRASHED,
-  DEFINE,
   EXITING,
   FAILED,
   type FromWorker,
-  INIT,
   RUN,
+  RUN_MANY,
   type ToWorker,
-  type WireError,
 } from "../shared/protocol.ts";
+import type { WireError } from "../shared/wire_error.ts";
 import { isViolation, readFromWorker } from "../protocol_check.ts";
 import type { Endpoint, WorkerEnd, WorkerListener } from "./endpoint.ts";
 
@@ -160,10 +159,13 @@ function launch(
     if (isViolation(message)) {
       worker.terminate();
       end({ exitCode: null, error: null, reason: `broke the protocol: ${message.violation}` });
-    } else if (message[0] === EXITING) {
-      end({ exitCode: message[1], error: null, reason: `exited with code ${message[1]}` });
-    } else if (message[0] === CRASHED) {
-      end({ exitCode: null, error: message[1], reason: `crashed: ${message[1].message}` });
+      return;
+    }
+    const [kind, detail] = message;
+    if (kind === EXITING) {
+      end({ exitCode: detail, error: null, reason: `exited with code ${detail}` });
+    } else if (kind === CRASHED) {
+      end({ exitCode: null, error: detail, reason: `crashed: ${detail.message}` });
     } else {
       events.message(message);
     }
@@ -250,16 +252,26 @@ function withReads(
   };
 }
 
-type Held = readonly [ToWorker, Transferable[] | undefined];
+type Held = readonly [ToWorker, Transferable[]];
+
+/**
+ * What a held message keeps: a copy taken now, as posting it would. A value that cannot
+ * be cloned throws now, to the caller, and transferred objects move into the copy
+ * (cloned with the list, which then names them there).
+ */
+function snapshot(message: ToWorker, transfer: Transferable[] = []): Held {
+  return structuredClone([message, transfer] as const, { transfer });
+}
 
 /** A sandboxed worker that may read its task modules' code files (see the module doc). */
-class SandboxChannel implements Endpoint {
+class SandboxChannel implements Endpoint, Launcher<Held> {
   readonly batches = true;
   readonly sharesMemory = true;
   readonly pid = null;
   readonly exited = null;
   readonly #name: string;
   readonly #listener: WorkerListener;
+  readonly #deliver = (message: FromWorker): void => this.#listener.message(message);
   readonly #permissions: Deno.PermissionOptions;
   readonly #books: Relaunch<Held>;
   #worker: Launched | null = null;
@@ -274,38 +286,31 @@ class SandboxChannel implements Endpoint {
     this.#name = name;
     this.#listener = listener;
     this.#permissions = permissions;
-    this.#books = new Relaunch(modules, !readsAll(permissions));
+    this.#books = new Relaunch(this, modules, !readsAll(permissions));
     live++;
     // Started once the owner's first messages are in: their modules' files are granted too.
-    queueMicrotask(() => this.#launch());
+    queueMicrotask(() => this.#books.launch());
   }
 
   get alive(): boolean {
     return this.#alive;
   }
 
+  get started(): boolean {
+    return this.#worker !== null;
+  }
+
   post(message: ToWorker, transfer?: Transferable[]): void {
-    if (!this.#alive) return;
-    const books = this.#books;
-    if (message[0] === INIT || message[0] === DEFINE) {
-      if (books.record(message)) this.#relaunchWhenIdle();
-      // While messages are held, the history reaches the next worker on its own.
-      else if (books.held === null) send(this.#worker!, message, undefined);
-      return;
-    }
-    if (books.held !== null) {
-      books.held.push([message, transfer]);
-      return;
-    }
+    if (!this.#alive || !this.#books.route(message, () => snapshot(message, transfer))) return;
     send(this.#worker!, message, transfer);
-    books.sent(message);
+    this.#books.sent(message);
   }
 
   terminate(): void {
     if (!this.#alive) return;
     this.#alive = false;
     live--;
-    this.#books.held = null;
+    this.#books.drop();
     if (this.#worker !== null) stopLaunched(this.#worker);
     this.#worker = null;
   }
@@ -318,27 +323,16 @@ class SandboxChannel implements Endpoint {
     this.terminate();
   }
 
-  #relaunchWhenIdle(): void {
-    // Before the first launch the microtask does it; a busy worker finishes first.
-    if (this.#worker !== null && this.#books.due) this.#launch();
-  }
-
-  #launch(): void {
-    const books = this.#books;
-    if (!this.#alive || books.held === null) return;
-    // A busy worker finishes first: its answers relaunch it.
-    const known = () => this.#worker === null || books.running === 0 ? this.#launch() : undefined;
-    if (!books.graphsKnown(known)) return;
-    // Taken before the old worker stops: stopping it may start another launch at once.
-    const held = books.takeHeld();
+  start(held: Held[]): void {
     if (this.#worker !== null) stopLaunched(this.#worker);
     this.#worker = null;
+    const books = this.#books;
     const { files, hosts } = books.grants();
     let worker: Launched;
     try {
       worker = launch(bootstrap(), this.#name, withReads(this.#permissions, files, hosts), {
         message: (message) => {
-          if (worker === this.#worker) this.#received(message);
+          if (worker === this.#worker) books.answered(message, this.#deliver);
         },
         ended: (end) => {
           if (worker === this.#worker) this.#ended(end);
@@ -360,18 +354,12 @@ class SandboxChannel implements Endpoint {
       try {
         send(worker, message, transfer);
       } catch (error) {
-        // Too late to throw to the owner: answer the chunk as `post` would have failed it.
-        if (message[0] === RUN) this.#received([FAILED, message[1], unsendable(error)]);
+        // Held copies were cloned once already: this is not expected, but is answered.
+        for (const answer of unsent(message, error)) books.answered(answer, this.#deliver);
         continue;
       }
       books.sent(message);
     }
-  }
-
-  #received(message: FromWorker): void {
-    if (!this.#books.received(message)) return;
-    this.#listener.message(message);
-    if (this.#books.held !== null) this.#relaunchWhenIdle();
   }
 
   #ended(end: WorkerEnd): void {
@@ -383,8 +371,9 @@ class SandboxChannel implements Endpoint {
   }
 }
 
-function unsendable(error: unknown): WireError {
-  return {
+/** The answers that fail the runs of a message that could not be sent. */
+function unsent(message: ToWorker, error: unknown): FromWorker[] {
+  const wire: WireError = {
     tag: "SerializationError",
     name: error instanceof Error ? error.name : "DataCloneError",
     message: `Cannot send the arguments to a worker: ${
@@ -392,4 +381,8 @@ function unsendable(error: unknown): WireError {
     }; pass plain data (no functions, symbols or class instances with methods)`,
     isError: true,
   };
+  const [kind, detail] = message;
+  if (kind === RUN) return [[FAILED, detail, wire]];
+  if (kind === RUN_MANY) return detail.map(([, chunkId]) => [FAILED, chunkId, wire]);
+  return [];
 }

@@ -58,6 +58,17 @@ export interface BenchReport {
   readonly speedup: number;
   /** `speedup / processes`: 1 is perfect. */
   readonly efficiency: number;
+  /**
+   * The pool's chunks in the runs above (warm-up included), from `pool.stats`: how many,
+   * and how long they waited in the queue and ran, in ms (p50, p95).
+   */
+  readonly chunks: {
+    readonly count: number;
+    readonly queuedP50Ms: number;
+    readonly queuedP95Ms: number;
+    readonly runningP50Ms: number;
+    readonly runningP95Ms: number;
+  };
   /** Per-task cost of a task that does nothing, in microseconds. */
   readonly overhead: {
     /** Do-nothing tasks run. */
@@ -200,6 +211,7 @@ export async function runBench(
       const took = await timeAsync(() => open.map(spinTask, work, { chunksize: 1, signal }));
       poolMs = Math.min(poolMs, took);
     }
+    const { timeQueued, timeRunning } = open.stats;
     check(signal);
 
     const n = options.messages;
@@ -234,6 +246,13 @@ export async function runBench(
       poolMs: round(poolMs, 1),
       speedup: round(speedup, 2),
       efficiency: round(speedup / options.processes, 2),
+      chunks: {
+        count: timeRunning.count,
+        queuedP50Ms: round(timeQueued.p50, 2),
+        queuedP95Ms: round(timeQueued.p95, 2),
+        runningP50Ms: round(timeRunning.p50, 2),
+        runningP95Ms: round(timeRunning.p95, 2),
+      },
       overhead: {
         messages: n,
         poolRoundTripUs: us(poolRoundTrip),
@@ -286,6 +305,10 @@ export function formatBench(report: BenchReport): string {
     ["pool", `${report.poolMs} ms`],
     ["speedup", `${report.speedup}x`],
     ["efficiency", `${Math.round(report.efficiency * 100)}% per process`],
+    [
+      "chunks",
+      `${report.chunks.count} ran: queued p50 ${report.chunks.queuedP50Ms} ms, p95 ${report.chunks.queuedP95Ms} ms; running p50 ${report.chunks.runningP50Ms} ms, p95 ${report.chunks.runningP95Ms} ms`,
+    ],
     [
       "round trip",
       `${o.poolRoundTripUs} µs per pool.apply, ${o.rawRoundTripUs} µs raw postMessage (+${

@@ -7,6 +7,7 @@
  * @module
  */
 import { HELP_TEXTS } from "./help_texts.ts";
+import { isLocalBackend } from "../backend_traits.ts";
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from "./exit_codes.ts";
 import type { MapCommandOptions } from "./map.ts";
 
@@ -171,7 +172,7 @@ export function parseMap(args: readonly string[]): MapCommandOptions | null {
     const value = name !== arg ? arg.slice(equals + 1) : args[++i];
     if (value === undefined || value === "" || value.startsWith("-")) return null;
     if (INTEGERS.has(key) && !/^(0|[1-9][0-9]{0,8})$/.test(value)) return null;
-    if (key === "backend" && value !== "worker" && value !== "subprocess") return null;
+    if (key === "backend" && !isLocalBackend(value)) return null;
     (flags as Record<string, unknown>)[key] = value;
   }
   if (positionals.length !== 2) return null;

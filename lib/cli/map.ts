@@ -9,6 +9,7 @@
  * @module
  */
 import { Pool } from "../pool.ts";
+import { traitsOf } from "../backend_traits.ts";
 import type { Permissions } from "../permissions.ts";
 import type { SettledAt } from "../jobs.ts";
 import type { TaskFunction } from "../types.ts";
@@ -252,13 +253,16 @@ async function openPool(options: MapCommandOptions): Promise<Pool> {
   }
 }
 
-/** Ends the pool, but waits no longer than `ms` (a busy worker cannot be stopped). */
-async function terminate(pool: Pool, ms: number): Promise<void> {
+/**
+ * Ends the pool. Child processes are waited for no longer than `ms` (a busy one may take
+ * its time to die); Web Workers are gone at once, so no timer is started for them: a
+ * program's first timer starts Deno's Node compatibility layer (about 20 ms and 5 MiB).
+ */
+async function terminate(pool: Pool, ms: number, backend: MapCommandOptions["backend"]) {
+  const ended = pool.terminate().catch(() => {});
+  if (traitsOf(backend ?? "worker").endsAtOnce) return await ended;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    pool.terminate().catch(() => {}),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ]);
+  await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
 }
 
@@ -378,8 +382,8 @@ export async function mapCommand(options: MapCommandOptions, signal: AbortSignal
 
   await out.close().catch((error) => (writeError ??= error));
   if (sink !== Deno.stdout) (sink as Deno.FsFile).close();
-  progress?.finish(interrupted ? "map (interrupted)" : "map");
-  await terminate(pool, interrupted ? 200 : 1000);
+  progress?.finish(interrupted ? "map (interrupted)" : "map", pool.stats);
+  await terminate(pool, interrupted ? 200 : 1000, options.backend);
   if (interrupted) return EXIT_INTERRUPTED;
   if (isClosedPipe(writeError)) return EXIT_BROKEN_PIPE;
   if (writeError !== null) {

@@ -45,7 +45,13 @@ export class LineWriter {
   readonly #sink: ByteSink;
   #buffer: string[] = [];
   #size = 0;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * The linger of the lines buffered now. `AbortSignal.timeout` rather than `setTimeout`:
+   * in Deno 2 the timer globals are Node's, and reading one first starts Deno's Node
+   * compatibility layer (about 20 ms and 5 MiB, for a CLI that may run for less than
+   * 300). It cannot be cancelled: a flush forgets it, and it finds it was forgotten.
+   */
+  #linger: AbortSignal | null = null;
   #writing: Promise<void> = Promise.resolve();
   #failure: unknown = null;
   /** Lines handed to the sink so far. */
@@ -70,21 +76,18 @@ export class LineWriter {
     this.#buffer.push(text);
     this.#size += text.length + 1;
     if (this.#size >= HIGH_WATER) return this.flush();
-    if (this.#timer === null) {
-      this.#timer = setTimeout(() => {
-        this.#timer = null;
-        this.flush().catch(() => {});
-      }, LINGER_MS);
+    if (this.#linger === null) {
+      const linger = this.#linger = AbortSignal.timeout(LINGER_MS);
+      linger.onabort = () => {
+        if (this.#linger === linger) this.flush().catch(() => {});
+      };
     }
     return Promise.resolve();
   }
 
   /** Writes out every line added so far. */
   flush(): Promise<void> {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
+    this.#linger = null;
     if (this.#buffer.length > 0) {
       const lines = this.#buffer;
       const text = lines.join("\n") + "\n";
@@ -105,7 +108,7 @@ export class LineWriter {
     });
   }
 
-  /** Flushes and stops the timer. */
+  /** Flushes (a linger still running then finds nothing to do). */
   close(): Promise<void> {
     return this.flush();
   }

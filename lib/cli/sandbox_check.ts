@@ -7,6 +7,7 @@
 import type { Permissions } from "../permissions.ts";
 import { workerOptionsStatus } from "../worker_options.ts";
 import { UsageError } from "./task_module.ts";
+import { type BackendName, traitsOf } from "../backend_traits.ts";
 
 /**
  * Checks that a sandbox can be started in this process: worker permissions need
@@ -28,10 +29,10 @@ import { UsageError } from "./task_module.ts";
 export function checkSandboxAvailable(
   command: string,
   permissions: Permissions,
-  backend: "worker" | "subprocess" = "worker",
+  backend: BackendName = "worker",
 ): void {
   // A subprocess takes Deno's own --allow-* flags: no unstable option needed.
-  if (permissions === "inherit" || backend === "subprocess") return;
+  if (permissions === "inherit" || !traitsOf(backend).workerPermissions) return;
   const status = workerOptionsStatus();
   if (status.enabled === false) {
     throw new UsageError(

@@ -12,8 +12,8 @@ import { Engine } from "../engine.ts";
 import type { Chunk, Job } from "../engine_types.ts";
 import { engineOptions } from "../pool_options.ts";
 import type { Permissions } from "../permissions.ts";
-import type { TaskRef, WireError } from "../shared/protocol.ts";
-import { toWireError } from "../shared/protocol.ts";
+import type { TaskRef } from "../shared/protocol.ts";
+import { toWireError, type WireError } from "../shared/wire_error.ts";
 import { MultiprocessingError, SerializationError, TaskError, TaskNotFound } from "../errors.ts";
 import { ChunkRunner } from "./entity.ts";
 import { type ClusterOptions, clusterSettings } from "./options.ts";
@@ -79,7 +79,13 @@ export function runnerLayer(options: RunnerOptions): Layer.Layer<never, unknown>
           const reply = (answer: ChunkAnswer) =>
             resume(Effect.succeed({ runner: me, answer: encode(answer) }));
           const name = ref.kind === "export" ? ref.export : ref.name;
-          const job: Job = engine.createJob(ref, name, payload.spread, payload.settle, {
+          const job: Job = engine.createJob({
+            ref,
+            task: name,
+            spread: payload.spread,
+            settle: payload.settle,
+            faults: { timeout: null, retries: 0, retryTaskErrors: false },
+          }, {
             done: (_chunk, results, errors) =>
               reply({
                 kind: "done",
@@ -89,7 +95,7 @@ export function runnerLayer(options: RunnerOptions): Layer.Layer<never, unknown>
                   : errors.map(([index, error]) => [index, toWire(error, me)] as const),
               }),
             failed: (_chunk, error) => reply(answerOfFailure(error, me)),
-          }, { timeout: null, retries: 0, retryTaskErrors: false });
+          });
           const chunk: Chunk = { job, seq: 0, items: decode(payload.items) as unknown[] };
           engine.submit(chunk);
           // Interrupted: the client cancelled the call, timed it out or closed its pool.

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { deserialize, serialize } from "node:v8";
-import { Buffer } from "node:buffer";
-import type { WireError } from "../shared/protocol.ts";
+import { nodeBuffer, nodeV8 } from "../backend/node_builtins.ts";
+import type { WireError } from "../shared/wire_error.ts";
 
 /** A runner's answer for one chunk. */
 export type ChunkAnswer =
@@ -32,7 +31,7 @@ export type ChunkAnswer =
  * ```
  */
 export function encode(value: unknown): string {
-  return Buffer.from(serialize(value)).toString("base64");
+  return nodeBuffer().from(nodeV8().serialize(value)).toString("base64");
 }
 
 /**
@@ -47,5 +46,5 @@ export function encode(value: unknown): string {
  * ```
  */
 export function decode(text: string): unknown {
-  return deserialize(Buffer.from(text, "base64"));
+  return nodeV8().deserialize(nodeBuffer().from(text, "base64"));
 }

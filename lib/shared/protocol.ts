@@ -2,11 +2,14 @@
  * The messages spoken between the main side and a worker runtime, shared by both sides.
  *
  * Messages are small labelled tuples: the first element is a numeric kind, so the hot
- * path allocates one array per chunk and nothing per item. This module imports nothing,
- * so the worker side stays light.
+ * path allocates one array per chunk and nothing per item. This module imports only the
+ * errors-as-data and tracing-as-data types (`wire_error.ts`, `tracing_wire.ts`), so the
+ * worker side stays light.
  *
  * @module
  */
+import type { WireSpan } from "./tracing_wire.ts";
+import type { WireError } from "./wire_error.ts";
 
 /** How a function is found again inside a worker. */
 export type TaskRef =
@@ -26,64 +29,6 @@ export type TaskRef =
     /** The source text of a self-contained function, compiled in the worker. */
     readonly source: string;
   };
-
-/** An error as data: what survives the trip between isolates and rebuilds a class. */
-export interface WireError {
-  /** Which library error the receiving side rebuilds. */
-  readonly tag: "TaskError" | "SerializationError" | "TaskNotFound";
-  /** The remote error's `name` (`"RangeError"`), or the type of a thrown non-Error. */
-  readonly name: string;
-  readonly message: string;
-  readonly stack?: string | undefined;
-  readonly cause?: WireError | undefined;
-  /** True when the task threw an `Error`; false when it threw another value. */
-  readonly isError: boolean;
-  /** The thrown value itself when it was not an `Error` (cloned when it can be). */
-  readonly value?: unknown;
-  /** Own `code` of the remote error (`"ENOENT"`), when it had one. */
-  readonly code?: string | undefined;
-  /**
-   * The remote error's class: its constructor's name (`"ParseError"`), or
-   * `"Deno.errors.NotFound"` for Deno's own. The main side rebuilds only built-in and
-   * registered classes by it (`lib/error_registry.ts`).
-   */
-  readonly className?: string | undefined;
-  /** The remote error's own enumerable fields that structured clone can copy. */
-  readonly fields?: ReadonlyArray<readonly [key: string, value: unknown]> | undefined;
-  /** An `AggregateError`'s `errors`. */
-  readonly errors?: readonly WireError[] | undefined;
-}
-
-/**
- * Bounds of an error as data, kept by `toWireError` and checked on arrival
- * (`lib/protocol_check.ts`): what a worker sends is never trusted to be small.
- */
-export const WIRE_ERROR_LIMITS = {
-  /** Longest `message` or `stack`, in UTF-16 units: longer ones are cut. */
-  text: 65536,
-  /** Longest `name`, `className` or field key. */
-  name: 256,
-  /** Most own fields per error. */
-  fields: 32,
-  /** Most errors of an `AggregateError` kept. */
-  errors: 64,
-  /** Deepest `cause`/`errors` nesting kept. */
-  depth: 16,
-  /** Most errors in one tree (the error, its causes and aggregated errors). */
-  nodes: 256,
-} as const;
-
-/** Keys never carried as fields: the error's own parts, and keys that reach prototypes. */
-export const RESERVED_ERROR_KEYS: ReadonlySet<string> = new Set([
-  "__proto__",
-  "constructor",
-  "prototype",
-  "name",
-  "message",
-  "stack",
-  "cause",
-  "errors",
-]);
 
 /** Identity of a process as seen from inside it. */
 export interface ProcessIdentity {
@@ -117,13 +62,16 @@ export type DefineMessage = readonly [kind: typeof DEFINE, fnId: number, ref: Ta
 export const CANCEL = 3;
 
 /**
- * `[RUN, chunkId, fnId, jobId, items, spread, settle, encoded, timed]`: call the
+ * `[RUN, chunkId, fnId, jobId, items, spread, settle, encoded, timed, trace?]`: call the
  * function on each item. With `spread`, each item is an argument list; otherwise it is
  * the single argument. With `settle`, every item runs and its error is reported;
  * otherwise the chunk stops at its first error. With `encoded`, some arguments are
  * communication objects to revive (`lib/comms/wire.ts`). With `timed`, the main
  * side runs a timeout on the chunk: the worker holds back no answer around it (see
- * `DONE_MANY`), so the main side always knows which chunk is running.
+ * `DONE_MANY`), so the main side always knows which chunk is running. With `trace`
+ * (only when the caller's tracer traces the call), the chunk's span, as one string
+ * (`encodeTraceParent`): the spans an Effect-native task makes nest under it and come
+ * back with the answer (see `DONE`).
  */
 export type RunMessage = readonly [
   kind: typeof RUN,
@@ -135,6 +83,7 @@ export type RunMessage = readonly [
   settle: boolean,
   encoded: boolean,
   timed: boolean,
+  trace?: string,
 ];
 /** `[CANCEL, jobId]`: aborts the `taskSignal()` of the job's running async task. */
 export type CancelMessage = readonly [kind: typeof CANCEL, jobId: number];
@@ -162,15 +111,17 @@ export type ReadyMessage = readonly [kind: typeof READY];
 /** `[INIT_FAILED, error]`: the initializer threw or could not be found. */
 export type InitFailedMessage = readonly [kind: typeof INIT_FAILED, error: WireError];
 /**
- * `[DONE, chunkId, results, errors]`: `results[i]` is item i's value; `errors` lists
- * `[index, error]` for items that failed (in fail-fast mode at most one, the last index
- * run), or is `null`.
+ * `[DONE, chunkId, results, errors, spans?]`: `results[i]` is item i's value; `errors`
+ * lists `[index, error]` for items that failed (in fail-fast mode at most one, the last
+ * index run), or is `null`. `spans`, only for a chunk whose `RUN` had a trace and whose
+ * Effect-native task made spans: those spans, ended, within `SPAN_LIMITS`.
  */
 export type DoneMessage = readonly [
   kind: typeof DONE,
   chunkId: number,
   results: readonly unknown[],
   errors: ReadonlyArray<readonly [index: number, error: WireError]> | null,
+  spans?: readonly WireSpan[],
 ];
 /**
  * `[DONE_MANY, answers]`: several `DONE`s in one message, in the order the chunks ran.
@@ -219,144 +170,6 @@ export function setCancelled(bits: Int32Array, jobId: number, on: boolean): void
   else Atomics.and(bits, slot >>> 5, ~mask);
 }
 
-/**
- * Turns anything thrown into data that survives structured clone: its class name, own
- * clonable fields, cause chain and aggregated errors, within `WIRE_ERROR_LIMITS`. Runs
- * in the worker on values task code made, so every read is guarded: a getter that
- * throws loses that part only.
- */
-export function toWireError(thrown: unknown, tag: WireError["tag"] = "TaskError"): WireError {
-  return wireOf(thrown, tag, 0, { nodes: 0 });
-}
-
-function wireOf(
-  thrown: unknown,
-  tag: WireError["tag"],
-  depth: number,
-  budget: { nodes: number },
-): WireError {
-  budget.nodes++;
-  if (!(thrown instanceof Error)) {
-    return {
-      tag,
-      name: thrown === null ? "null" : typeof thrown,
-      message: cut(describeThrown(thrown), WIRE_ERROR_LIMITS.text),
-      isError: false,
-      value: cloneOrDescribe(thrown),
-    };
-  }
-  const name = cut(String(read(thrown, "name") ?? "Error"), WIRE_ERROR_LIMITS.name);
-  const message = cut(String(read(thrown, "message") ?? ""), WIRE_ERROR_LIMITS.text);
-  const stack = read(thrown, "stack");
-  const code = read(thrown, "code");
-  const cause = read(thrown, "cause");
-  const deeper = depth + 1 < WIRE_ERROR_LIMITS.depth;
-  const wire: {
-    -readonly [K in keyof WireError]: WireError[K];
-  } = {
-    tag,
-    name,
-    message,
-    stack: typeof stack === "string" ? cut(stack, WIRE_ERROR_LIMITS.text) : undefined,
-    cause: cause !== undefined && deeper && budget.nodes < WIRE_ERROR_LIMITS.nodes
-      ? wireOf(cause, "TaskError", depth + 1, budget)
-      : undefined,
-    isError: true,
-    code: typeof code === "string" ? code : undefined,
-  };
-  const className = classNameOf(thrown);
-  if (className !== undefined) wire.className = className;
-  const fields = fieldsOf(thrown);
-  if (fields.length > 0) wire.fields = fields;
-  const errors = read(thrown, "errors");
-  if (thrown instanceof AggregateError && Array.isArray(errors) && deeper) {
-    const wires: WireError[] = [];
-    for (let i = 0; i < errors.length && i < WIRE_ERROR_LIMITS.errors; i++) {
-      if (budget.nodes >= WIRE_ERROR_LIMITS.nodes) break;
-      wires[wires.length] = wireOf(errors[i], "TaskError", depth + 1, budget);
-    }
-    wire.errors = wires;
-  }
-  return wire;
-}
-
-/** `value[key]`, or undefined when reading it throws (a hostile getter). */
-function read(value: object, key: string): unknown {
-  try {
-    return (value as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
-
-/** The constructor's name; Deno's own error classes as `Deno.errors.<Name>`. */
-function classNameOf(error: Error): string | undefined {
-  try {
-    const ctor = Object.getPrototypeOf(error)?.constructor;
-    if (typeof ctor !== "function" || typeof ctor.name !== "string" || ctor.name === "") {
-      return undefined;
-    }
-    const denoErrors = (globalThis as { Deno?: { errors?: Record<string, unknown> } }).Deno
-      ?.errors;
-    if (denoErrors !== undefined && Object.hasOwn(denoErrors, ctor.name)) {
-      if (denoErrors[ctor.name] === ctor) return `Deno.errors.${ctor.name}`;
-    }
-    return cut(ctor.name, WIRE_ERROR_LIMITS.name);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Own enumerable fields whose values structured clone can copy; others are left out. */
-function fieldsOf(error: Error): Array<readonly [string, unknown]> {
-  const fields: Array<readonly [string, unknown]> = [];
-  let keys: string[];
-  try {
-    keys = Object.keys(error);
-  } catch {
-    return fields;
-  }
-  for (let i = 0; i < keys.length && fields.length < WIRE_ERROR_LIMITS.fields; i++) {
-    const key = keys[i]!;
-    if (RESERVED_ERROR_KEYS.has(key) || key.length > WIRE_ERROR_LIMITS.name) continue;
-    try {
-      const value = (error as unknown as Record<string, unknown>)[key];
-      structuredClone(value);
-      fields[fields.length] = [key, value];
-    } catch {
-      // A function, a symbol, a class instance with private state: it cannot cross.
-    }
-  }
-  return fields;
-}
-
-function cut(text: string, limit: number): string {
-  return text.length > limit ? text.slice(0, limit) : text;
-}
-
-function describeThrown(value: unknown): string {
-  if (typeof value === "string") return value;
-  try {
-    const json = JSON.stringify(value);
-    if (json !== undefined) return json;
-  } catch {
-    // fall through to String()
-  }
-  try {
-    return String(value);
-  } catch {
-    return "an unprintable value";
-  }
-}
-
-function cloneOrDescribe(value: unknown): unknown {
-  try {
-    return structuredClone(value);
-  } catch {
-    return describeThrown(value);
-  }
-}
-
 /** The fields of a `RUN`, by name: see `RunMessage`. */
 export interface RunFields {
   readonly chunkId: number;
@@ -367,11 +180,13 @@ export interface RunFields {
   readonly settle: boolean;
   readonly encoded: boolean;
   readonly timed: boolean;
+  /** The chunk's span, when its call is traced (`encodeTraceParent`). */
+  readonly trace?: string | undefined;
 }
 
 /** Builds a `RUN` from its named fields. */
 export function runMessage(run: RunFields): RunMessage {
-  return [
+  const message: Mutable<RunMessage> = [
     RUN,
     run.chunkId,
     run.fnId,
@@ -382,7 +197,12 @@ export function runMessage(run: RunFields): RunMessage {
     run.encoded,
     run.timed,
   ];
+  // Appended only when traced: an untraced RUN stays nine elements, as cheap to clone as before.
+  if (run.trace !== undefined) message[9] = run.trace;
+  return message;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Builds an `INIT`. */
 export function initMessage(data: InitData): InitMessage {

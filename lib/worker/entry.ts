@@ -14,13 +14,8 @@
  *
  * @module
  */
-import {
-  CRASHED,
-  EXITING,
-  type FromWorker,
-  toWireError,
-  type ToWorker,
-} from "../shared/protocol.ts";
+import { CRASHED, EXITING, type FromWorker, type ToWorker } from "../shared/protocol.ts";
+import { toWireError } from "../shared/wire_error.ts";
 import { dispatch, listen, portPost, preventDefault, stopEvent } from "./intrinsics.ts";
 import { Runtime } from "./runtime.ts";
 

@@ -4,7 +4,7 @@
  * arguments; here the subclass is imported (its source checked, as a task function's),
  * constructed with those arguments, and its `run()` called. Also holds whether this
  * process is daemonic: `markDaemonic` runs as its initializer (the flags themselves live
- * in `lib/shared/process_flags.ts`, which `lib/process.ts` reads).
+ * in `lib/shared/process_flags.ts`, which `lib/process.ts` and `lib/process_core.ts` read).
  *
  * @module
  */

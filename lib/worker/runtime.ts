@@ -1,8 +1,9 @@
 /**
  * The task runner inside a worker: takes messages from the main side, runs chunks one
- * after another (an async task finishes before the next chunk starts), and answers each
- * chunk exactly once. Answers to a burst of quick chunks may leave together, as one
- * `DONE_MANY` message (see `Runtime.flush`).
+ * after another (an async task, or the Effect a task returns, ends before the next chunk
+ * starts: see `task_outcome.ts`), and answers each chunk exactly once. What it sends leaves
+ * through an `Outbox` (`outbox.ts`), where answers to a burst of quick chunks may wait to
+ * leave together, as one `DONE_MANY`.
  *
  * Tasks run in this isolate and may patch prototypes and globals, so the runtime reads
  * messages by index (no destructuring, which calls `Array.prototype[Symbol.iterator]`),
@@ -17,12 +18,8 @@ import {
   CANCEL_SLOTS,
   CANCELLED,
   DEFINE,
-  DONE,
-  DONE_MANY,
-  type DoneMessage,
   DROPPED_CELL,
   FAILED,
-  type FromWorker,
   INIT,
   INIT_FAILED,
   type InitData,
@@ -32,42 +29,53 @@ import {
   RUN_MANY,
   type RunMessage,
   type TaskRef,
-  toWireError,
   type ToWorker,
-  type WireError,
 } from "../shared/protocol.ts";
-import { apply, atomicsLoad, atomicsStore, clone, now } from "./intrinsics.ts";
+import { toWireError } from "../shared/wire_error.ts";
+import { apply, atomicsLoad, atomicsStore, now } from "./intrinsics.ts";
 import { setIdentity } from "../shared/identity.ts";
 import { decodeItems } from "../comms/wire.ts";
 import { abortTask, enterTask, setBeforeBlocking } from "../shared/task_context.ts";
-import { unwrapTransfers } from "../comms/transfer.ts";
-import { type AnyFunction, resolveTask, TaskNotFoundSignal } from "./resolve.ts";
-
-type Post = (message: FromWorker, transfer?: Transferable[]) => void;
-type ItemErrors = Array<readonly [number, WireError]>;
-
-/**
- * A chunk this quick (ms, its function's last chunk) may run while answers wait. Held
- * answers cost the main side nothing, so only a chunk expected to end at once may delay
- * them: one slower than this flushes them first.
- */
-const QUICK_CHUNK_MS = 0.2;
-/** Answers are held at most this long (ms) before they leave. */
-const HOLD_MS = 1;
-/** At most this many answers leave in one message. */
-const HOLD_MAX = 256;
+import { type AnyFunction, resolveTask } from "./resolve.ts";
+import { mustWait, settled, wireError } from "./task_outcome.ts";
+import type { ChunkTracing } from "./span_recorder.ts";
+import { type ItemErrors, Outbox, type Post } from "./outbox.ts";
 
 /** The kinds of communication objects, loaded on first use. */
 let kinds: Promise<unknown> | null = null;
 
-/** One worker's runner; `post` sends a message to the main side. */
+/**
+ * One worker's runner; `post` sends a message to the main side.
+ *
+ * @example A chunk run in this thread
+ * ```ts
+ * import { Runtime } from "./runtime.ts";
+ * import { DEFINE, DONE, type FromWorker, INIT, RUN } from "../shared/protocol.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const answered = Promise.withResolvers<FromWorker>();
+ * const runtime = new Runtime((message) => {
+ *   if (message[0] === DONE) answered.resolve(message);
+ * });
+ * runtime.receive([INIT, {
+ *   self: { name: "Doc-1", pid: 1 },
+ *   parent: { name: "MainProcess", pid: 0 },
+ *   cancelBits: null,
+ *   busy: null,
+ *   initializer: null,
+ *   initargs: [],
+ *   encoded: false,
+ * }]);
+ * runtime.receive([DEFINE, 1, { kind: "inline", name: "double", source: "(x) => x * 2" }]);
+ * // [RUN, chunkId, fnId, jobId, items, spread, settle, encoded, timed]
+ * runtime.receive([RUN, 7, 1, 1, [1, 2, 3], false, false, false, false]);
+ * const answer = await answered.promise;
+ * assert.equal(answer[1], 7);
+ * assert.deepEqual(answer[2], [2, 4, 6]);
+ * ```
+ */
 export class Runtime {
-  readonly #send: Post;
-  /** Whether answers may be held and sent together (`DONE_MANY`). */
-  readonly #coalesce: boolean;
-  /** Answers held back, oldest first, and when the oldest was held. */
-  #held: DoneMessage[] = [];
-  #heldSince = 0;
+  readonly #outbox: Outbox;
   /** How long each function's last synchronous chunk took (ms), by function id. */
   readonly #took: Array<number | undefined> = [];
   readonly #refs: Array<TaskRef | undefined> = [];
@@ -87,8 +95,7 @@ export class Runtime {
    *   backends take them.
    */
   constructor(post: Post, coalesce = false) {
-    this.#send = post;
-    this.#coalesce = coalesce;
+    this.#outbox = new Outbox(post, coalesce);
     // A task about to block (on a Lock, Event, Queue...) may be waiting for the main
     // side to act on an answer held here: send them first.
     if (coalesce) setBeforeBlocking(() => this.flush());
@@ -99,27 +106,7 @@ export class Runtime {
    * entry before the worker ends, so no finished chunk is reported late or lost.
    */
   flush(): void {
-    const held = this.#held;
-    if (held.length === 0) return;
-    this.#held = [];
-    if (held.length > 1) {
-      try {
-        this.#send([DONE_MANY, held]);
-        return;
-      } catch {
-        // A result structured clone refuses: each answer on its own finds which.
-      }
-    }
-    for (let i = 0; i < held.length; i++) {
-      const answer = held[i]!;
-      this.#answer(answer[1], answer[2] as unknown[], answer[3] as ItemErrors | null);
-    }
-  }
-
-  /** Any other message leaves after the answers held before it. */
-  #post(message: FromWorker, transfer?: Transferable[]): void {
-    this.flush();
-    this.#send(message, transfer);
+    this.#outbox.flush();
   }
 
   /** Handles one message from the main side. */
@@ -154,20 +141,25 @@ export class Runtime {
     if (data.initializer) {
       try {
         const initializer = await resolveTask(data.initializer);
-        await initializer(...await this.#revived(data.initargs, data.encoded));
+        await apply(initializer, undefined, await this.#revived(data.initargs, data.encoded));
       } catch (error) {
-        this.#post([INIT_FAILED, wireError(error, data.initializer)]);
+        this.#outbox.post([INIT_FAILED, wireError(error, data.initializer)]);
         return;
       }
     }
     this.#ready = true;
-    this.#post([READY]);
+    this.#outbox.post([READY]);
     this.#pump();
   }
 
   /** `args` with their communication objects revived (loading their kinds first). */
   async #revived(args: readonly unknown[], encoded: boolean): Promise<unknown[]> {
-    if (!encoded) return [...args];
+    if (!encoded) {
+      // By index, not by spread: task code may have patched the array iterator.
+      const copy = new Array<unknown>(args.length);
+      for (let i = 0; i < args.length; i++) copy[i] = args[i];
+      return copy;
+    }
     await (kinds ??= import("../comms/kinds.ts"));
     const holder: unknown[] = [args];
     decodeItems(holder, true);
@@ -193,11 +185,11 @@ export class Runtime {
   #pump(): void {
     while (this.#ready && !this.#busy && this.#queueHead < this.#queue.length && !this.#dropped()) {
       const next = this.#take();
-      if (this.#held.length > 0 && !this.#mayHoldOver(next)) this.flush();
+      this.#outbox.beforeRun(next[8], this.#took[next[2]]);
       const pending = this.#runChunk(next);
       if (pending) {
         this.#busy = true;
-        this.flush();
+        this.#outbox.flush();
         pending.then(() => {
           this.#busy = false;
           this.#pump();
@@ -206,19 +198,7 @@ export class Runtime {
       }
     }
     // Idle (or dropped): nothing is held while the worker waits.
-    this.flush();
-  }
-
-  /**
-   * Whether held answers may wait while `next` runs: only when it is untimed (a timeout
-   * must see the chunk that really runs), expected to be quick, and the answers are
-   * recent and few.
-   */
-  #mayHoldOver(next: RunMessage): boolean {
-    if (next[8] || this.#held.length >= HOLD_MAX) return false;
-    if (now() - this.#heldSince > HOLD_MS) return false;
-    const took = this.#took[next[2]];
-    return took !== undefined && took < QUICK_CHUNK_MS;
+    this.#outbox.flush();
   }
 
   /** Runs a chunk; returns a Promise only when it had to wait (import or async task). */
@@ -245,7 +225,7 @@ export class Runtime {
     try {
       for (let i = 0; i < items.length; i++) {
         if (bits !== null && (bits[word]! & mask) !== 0) {
-          this.#post([CANCELLED, chunkId]);
+          this.#outbox.post([CANCELLED, chunkId]);
           return;
         }
         if (busy !== null && busy[DROPPED_CELL] === 1) return;
@@ -259,7 +239,8 @@ export class Runtime {
           if (settle) continue;
           break;
         }
-        if (isThenable(value)) {
+        // A Promise, or an Effect to run: the chunk goes on asynchronously.
+        if (mustWait(value)) {
           this.#took[fnId] = undefined;
           return this.#finishAsync(message, fn, results, errors, i, value);
         }
@@ -270,7 +251,7 @@ export class Runtime {
       if (busy !== null) atomicsStore(busy, BUSY_CELL, 0);
     }
     this.#took[fnId] = now() - start;
-    this.#reply(chunkId, results, errors, timed);
+    this.#outbox.reply(chunkId, results, errors, timed);
   }
 
   async #finishAsync(
@@ -279,23 +260,27 @@ export class Runtime {
     results: unknown[],
     errorsSoFar: ItemErrors | null,
     start: number,
-    first: PromiseLike<unknown>,
+    first: object,
   ): Promise<void> {
     const chunkId = message[1], fnId = message[2], jobId = message[3], items = message[4];
     const spread = message[5], settle = message[6], timed = message[8];
+    // A traced chunk: the spans its Effects make are recorded and sent with the answer.
+    const tracing: ChunkTracing | null = message.length > 9
+      ? { parent: message[9], recorder: null }
+      : null;
     let errors = errorsSoFar;
     let pending: unknown = first;
     for (let i = start; i < items.length; i++) {
       if (i > start) {
         if (this.#cancelBits !== null && isCancelled(this.#cancelBits, jobId)) {
-          this.#post([CANCELLED, chunkId]);
+          this.#outbox.post([CANCELLED, chunkId]);
           return;
         }
         if (this.#dropped()) return;
       }
       try {
         const value = i === start ? pending : this.#call(fn, items[i], spread);
-        results[i] = await value;
+        results[i] = await settled(value, this.#syncFlag, tracing);
       } catch (error) {
         errors ??= [];
         errors[errors.length] = [i, wireError(error, this.#refs[fnId])];
@@ -303,7 +288,7 @@ export class Runtime {
       }
       pending = undefined;
     }
-    this.#reply(chunkId, results, errors, timed);
+    this.#outbox.reply(chunkId, results, errors, timed, tracing?.recorder?.take() ?? null);
   }
 
   #call(fn: AnyFunction, item: unknown, spread: boolean): unknown {
@@ -325,20 +310,13 @@ export class Runtime {
       await (kinds ??= import("../comms/kinds.ts"));
       decodeItems(message[4], message[5]);
     } catch (error) {
-      this.#post([FAILED, message[1], toWireError(error)]);
+      this.#outbox.post([FAILED, message[1], toWireError(error)]);
       return;
     }
-    await this.#runChunk([
-      message[0],
-      message[1],
-      message[2],
-      message[3],
-      message[4],
-      message[5],
-      message[6],
-      false,
-      message[8],
-    ]);
+    // The same run, its arguments now revived (copied by index: no spread in here).
+    const revived: unknown[] = [];
+    for (let i = 0; i < message.length; i++) revived[i] = i === 7 ? false : message[i];
+    await this.#runChunk(revived as unknown as RunMessage);
   }
 
   async #resolveThenRun(message: RunMessage): Promise<void> {
@@ -348,81 +326,9 @@ export class Runtime {
       if (ref === undefined) throw new Error(`No definition for function #${fnId}`);
       this.#functions[fnId] = await resolveTask(ref);
     } catch (error) {
-      this.#post([FAILED, chunkId, wireError(error, ref)]);
+      this.#outbox.post([FAILED, chunkId, wireError(error, ref)]);
       return;
     }
     await this.#runChunk(message);
   }
-
-  /** Answers a chunk: held back when it may be, else at once (after any held ones). */
-  #reply(chunkId: number, results: unknown[], errors: ItemErrors | null, timed: boolean): void {
-    const moved = unwrapTransfers(results);
-    if (moved === null && this.#coalesce && !timed) {
-      if (this.#held.length === 0) this.#heldSince = now();
-      this.#held[this.#held.length] = [DONE, chunkId, results, errors];
-      return;
-    }
-    this.flush();
-    this.#answer(chunkId, results, errors, moved);
-  }
-
-  /** Sends one chunk's answer; a result that cannot be cloned fails its item only. */
-  #answer(
-    chunkId: number,
-    results: unknown[],
-    errors: ItemErrors | null,
-    moved: Transferable[] | null = null,
-  ): void {
-    try {
-      this.#send([DONE, chunkId, results, errors], moved ?? undefined);
-    } catch (error) {
-      // A result that structured clone refuses: report it for its item, keep the rest.
-      // Item order is kept by inserting in place (no spread, push or sort to patch).
-      const fixed: ItemErrors = [];
-      const given = errors ?? [];
-      let next = 0;
-      for (let i = 0; i < results.length; i++) {
-        if (next < given.length && given[next]![0] === i) {
-          fixed[fixed.length] = given[next++]!;
-          continue;
-        }
-        try {
-          clone(results[i]);
-        } catch (cloneError) {
-          fixed[fixed.length] = [i, unclonableResult(i, cloneError ?? error)];
-          results[i] = undefined;
-        }
-      }
-      this.#send([DONE, chunkId, results, fixed]);
-    }
-  }
-}
-
-function unclonableResult(index: number, error: unknown): WireError {
-  const reason = error instanceof Error ? error.message : String(error);
-  return {
-    tag: "SerializationError",
-    name: "DataCloneError",
-    message: `Cannot send the result of item ${index} back from the worker: ${reason}; ` +
-      `return plain data (numbers, strings, arrays, objects, Map, Date, typed arrays)`,
-    isError: true,
-  };
-}
-
-function wireError(error: unknown, ref: TaskRef | undefined): WireError {
-  if (error instanceof TaskNotFoundSignal) return toWireError(error, "TaskNotFound");
-  const wire = toWireError(error);
-  if (ref?.kind === "inline" && error instanceof ReferenceError) {
-    return {
-      ...wire,
-      message: `${wire.message} (inline function '${ref.name}' cannot see variables or ` +
-        `imports of its module: export it from its module instead)`,
-    };
-  }
-  return wire;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
 }

@@ -30,9 +30,9 @@ import {
   RUN_MANY,
   type RunMessage,
   setCancelled,
-  toWireError,
   type ToWorker,
 } from "../shared/protocol.ts";
+import { toWireError } from "../shared/wire_error.ts";
 import { Runtime } from "./runtime.ts";
 import {
   encodeFrame,
