@@ -64,7 +64,7 @@ export interface Owner {
   /** `"Pool"` (opened by `Pool.open` or `Pool.make`) or `"Process"`. */
   readonly kind: "Pool" | "Process";
   /** How it was made: `"Pool.open"`, `"Pool.make"` or `"new Process"`. */
-  readonly madeBy: "Pool.open" | "Pool.make" | "new Process";
+  readonly madeBy: "Pool.open" | "Pool.make" | ProcessStarter;
   /** The pool's name (its workers are `name-1`, `name-2`, ...) or the process's. */
   readonly name: string;
   /** What its processes are. */
@@ -154,6 +154,9 @@ export function trackPool(
   };
 }
 
+/** Which face started a process: the Promise face, or the Effect face in a Scope. */
+export type ProcessStarter = "new Process" | "ProcessEffect.start";
+
 /**
  * Registers a started `Process` made at `site`. A running process is listed by
  * `activeChildren()`, so it is never garbage-collected: only program end reports it.
@@ -162,10 +165,11 @@ export function trackProcess(
   process: ProcessProbe,
   backend: BackendName,
   site: string,
+  madeBy: ProcessStarter = "new Process",
 ): void {
   add({
     kind: "Process",
-    madeBy: "new Process",
+    madeBy,
     name: process.name,
     backend,
     openedAt: site,
@@ -277,6 +281,7 @@ function describe(owner: Owner): string {
 /** What closes it, in the words of the face that made it. */
 function advice(owner: Owner): string {
   if (owner.madeBy === "Pool.make") return "close the Scope (or Layer) it was made in";
+  if (owner.madeBy === "ProcessEffect.start") return "close the Scope it was started in";
   if (owner.kind === "Process") {
     return owner.open()
       ? "join() it, terminate() it, or start it with 'await using'"

@@ -10,7 +10,7 @@
 import type { Endpoint, WorkerEnd } from "./backend/endpoint.ts";
 import { SerializationError, type TaskError, type TaskNotFound, WorkerCrashed } from "./errors.ts";
 import { fromWire } from "./errors_wire.ts";
-import { callSite, type ProcessProbe, trackProcess } from "./live_registry.ts";
+import { callSite, type ProcessProbe, type ProcessStarter, trackProcess } from "./live_registry.ts";
 import type { Permissions } from "./permissions.ts";
 import { nextPid } from "./pids.ts";
 import { encodeArgs, type ProcessTarget, SUBCLASS_RUNNER } from "./process_target.ts";
@@ -92,6 +92,8 @@ export class ProcessCore {
   daemon: boolean;
   readonly #spec: ProcessSpec;
   readonly #site = callSite();
+  /** Which face started it, for the words of the unclosed-process warning. */
+  #startedBy: ProcessStarter = "new Process";
   #phase: "new" | "starting" | "running" | "ending" | "gone" = "new";
   #closed = false;
   #pid: number | null = null;
@@ -156,7 +158,8 @@ export class ProcessCore {
    * nothing started: `TaskNotFound` or `SerializationError` (typed), anything else is
    * misuse. Once the backends are loaded, `done` is called in the same turn.
    */
-  start(done: (error: unknown) => void): void {
+  start(done: (error: unknown) => void, startedBy: ProcessStarter = "new Process"): void {
+    this.#startedBy = startedBy;
     const refused = this.#refusal();
     if (refused !== null) return done(refused);
     const ref = this.#spec.ref as TaskRef;
@@ -268,7 +271,7 @@ export class ProcessCore {
     active.add(this);
     if (this.daemon) daemons.add(this);
     // A daemon is meant to be running when the program exits: no warning for it.
-    else trackProcess(this.owner, spec.backend, this.#site);
+    else trackProcess(this.owner, spec.backend, this.#site, this.#startedBy);
     channel.post(initMessage({
       self: { name: spec.name, pid },
       parent: { name: currentProcess().name, pid: currentProcess().pid },

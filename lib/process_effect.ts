@@ -76,7 +76,7 @@ function start<P extends Process<TaskFunction>>(
       else if (error instanceof TaskNotFound || error instanceof SerializationError) {
         resume(Effect.fail(error));
       } else resume(Effect.die(error));
-    });
+    }, "ProcessEffect.start");
   });
   return Effect.acquireRelease(acquire, () => stopped(core, TERMINATED));
 }

@@ -33,8 +33,11 @@ import {
 export interface LiveOwner {
   /** `"Pool"` or `"Process"`. */
   readonly kind: "Pool" | "Process";
-  /** How it was made: `"Pool.open"`, `"Pool.make"` (Effect face) or `"new Process"`. */
-  readonly madeBy: "Pool.open" | "Pool.make" | "new Process";
+  /**
+   * How it was made: `"Pool.open"`, `"Pool.make"` (Effect face), `"new Process"`, or
+   * `"ProcessEffect.start"` (a process started in a Scope, by `ProcessEffect.spawn`/`start`).
+   */
+  readonly madeBy: "Pool.open" | "Pool.make" | "new Process" | "ProcessEffect.start";
   /** The pool's name (its workers are `name-1`, `name-2`, ...) or the process's name. */
   readonly name: string;
   /** What its processes are: Web Workers, child `deno` processes or cluster runners. */

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as Effect from "effect/Effect";
-import { Pool, PoolClosed, Process } from "../lib/effect.ts";
+import { Pool, PoolClosed, Process, ProcessEffect } from "../lib/effect.ts";
 import {
   assertNoLiveWorkers,
   type LiveOwner,
@@ -101,6 +101,18 @@ Deno.test("assertNoLiveWorkers() tells to close the Scope of a Pool.make pool", 
     return yield* Effect.promise(failure);
   })));
   assert.match(message, /Pool 'effectful' .*made by Pool.make.*: close the Scope \(or Layer\)/);
+});
+
+Deno.test("assertNoLiveWorkers() tells to close the Scope of a process ProcessEffect.spawn started", async () => {
+  const message = await Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    yield* ProcessEffect.spawn({ target: waitForever, name: "scoped-child" });
+    return yield* Effect.promise(failure);
+  })));
+  assert.match(
+    message,
+    /Process 'scoped-child' .*made by ProcessEffect\.start.*: close the Scope it was started in/,
+  );
+  await assertNoLiveWorkers();
 });
 
 Deno.test("assertNoLiveWorkers() tells to join() a closed pool whose work still runs", async () => {
