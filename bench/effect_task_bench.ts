@@ -4,7 +4,7 @@
  * - start-up: open a pool of 1, run one task, close, for a plain task whose module
  *   imports nothing (the baseline), a plain task whose module imports `effect/Effect`,
  *   and an Effect-native task from that same module (the worker then also loads the
- *   module that runs Effects, `lib/worker/effect_task.ts`). The last two differ only in
+ *   module that runs Effects, `lib/worker_effect/effect_task.ts`). The last two differ only in
  *   that module, which only a worker given an Effect loads;
  * - per item: `map` over 10,000 integers on 2 processes, plain vs Effect-native (each
  *   item's Effect runs on its own fiber, in its own scope).

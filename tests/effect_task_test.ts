@@ -6,6 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { denoRun } from "./_deno_run.ts";
 import { Cause, Effect, Exit, Fiber, type Scope } from "effect";
 import { AsyncResultEffect, Pool, registerError, TaskError } from "../lib/effect.ts";
 import { Pool as PromisePool } from "../mod.ts";
@@ -239,15 +240,11 @@ Deno.test("a sandboxed pool runs Effect-native tasks: the runner loads with the 
 });
 
 Deno.test("examples/18_effect_in_worker.ts runs alone", async () => {
-  const example = new URL("../examples/18_effect_in_worker.ts", import.meta.url).pathname;
-  const run = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", example],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(run.stderr);
-  assert.equal(run.code, 0, stderr);
-  const lines = new TextDecoder().decode(run.stdout).trimEnd().split("\n");
+  const run = await denoRun([
+    new URL("../examples/18_effect_in_worker.ts", import.meta.url).pathname,
+  ]);
+  assert.ok(run.success, run.stderr);
+  const lines = run.stdout.trimEnd().split("\n");
   assert.deepEqual(lines, [
     "squares: 1, 4, 9",
     "user 2: user-2",

@@ -7,6 +7,7 @@
  * and asserts the bounds on every reading. Nothing is timed.
  */
 import assert from "node:assert/strict";
+import { denoRun } from "./_deno_run.ts";
 import { inline, Pool, type PoolStats } from "../mod.ts";
 import { assertNoLiveWorkers } from "../lib/testing.ts";
 
@@ -284,15 +285,9 @@ Deno.test("Pool.open() refuses elastic options that cannot work, naming the opti
 });
 
 Deno.test("examples/16_sizing.ts runs alone and shows the pool grow, shrink and hold calls back", async () => {
-  const example = new URL("../examples/16_sizing.ts", import.meta.url).pathname;
-  const run = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", example],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(run.stderr);
-  assert.equal(run.code, 0, stderr);
-  assert.deepEqual(new TextDecoder().decode(run.stdout).trimEnd().split("\n"), [
+  const run = await denoRun([new URL("../examples/16_sizing.ts", import.meta.url).pathname]);
+  assert.ok(run.success, run.stderr);
+  assert.deepEqual(run.stdout.trimEnd().split("\n"), [
     "opened with 1 worker (minProcesses)",
     "under load: 4 workers (maxProcesses)",
     "idle again: 1 worker (minProcesses)",

@@ -7,6 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { denoRun } from "./_deno_run.ts";
 import { Effect, Option, Stream, Tracer } from "effect";
 import { AsyncResultEffect, CHUNK_ATTRIBUTES, CHUNK_SPAN_NAME, Pool } from "../lib/effect.ts";
 import { Engine } from "../lib/engine.ts";
@@ -294,15 +295,9 @@ Deno.test("an answer's spans must be well formed and within limits, or the answe
 });
 
 Deno.test("examples/17_tracing.ts runs alone", async () => {
-  const example = new URL("../examples/17_tracing.ts", import.meta.url).pathname;
-  const run = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", example],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(run.stderr);
-  assert.equal(run.code, 0, stderr);
-  assert.deepEqual(new TextDecoder().decode(run.stdout).trimEnd().split("\n"), [
+  const run = await denoRun([new URL("../examples/17_tracing.ts", import.meta.url).pathname]);
+  assert.ok(run.success, run.stderr);
+  assert.deepEqual(run.stdout.trimEnd().split("\n"), [
     "counts: 6, 4, 3, 3",
     "batch",
     "  multiprocessing.chunk: countWords, 2 items on words-1, done",

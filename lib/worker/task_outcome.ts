@@ -4,7 +4,7 @@
  *
  * An Effect is recognised by the key Effect 4 puts on every Effect value (its
  * `Effect.TypeId`, `"~effect/Effect"`), read here without loading Effect: the runtime
- * that runs it (`effect_task.ts`, the one worker module that imports Effect) is loaded
+ * that runs it (`lib/worker_effect/effect_task.ts`, the worker side's one Effect module) is loaded
  * only by a worker whose task returned one, so plain tasks keep their Effect-free start.
  *
  * @module
@@ -59,7 +59,7 @@ export function mustWait(value: unknown): value is object {
 }
 
 /** The runner of Effects, loaded with the first Effect a task returns. */
-let runner: Promise<typeof import("./effect_task.ts")> | null = null;
+let runner: Promise<typeof import("../worker_effect/effect_task.ts")> | null = null;
 
 /**
  * What to await for a task's return value: an Effect runs (in a scope, interrupted when
@@ -93,9 +93,9 @@ async function runEffect(
   busy: Int32Array | null,
   tracing: ChunkTracing | null,
 ): Promise<unknown> {
-  let loaded: typeof import("./effect_task.ts");
+  let loaded: typeof import("../worker_effect/effect_task.ts");
   try {
-    loaded = await (runner ??= import("./effect_task.ts"));
+    loaded = await (runner ??= import("../worker_effect/effect_task.ts"));
   } catch (error) {
     runner = null;
     const reason = error instanceof Error ? error.message : String(error);

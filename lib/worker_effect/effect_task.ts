@@ -18,10 +18,10 @@ import type * as Scope from "effect/Scope";
 import * as Tracer from "effect/Tracer";
 import { BUSY_CELL } from "../shared/protocol.ts";
 import { taskSignal } from "../shared/task_context.ts";
-import { atomicsStore } from "./intrinsics.ts";
-import { type ChunkTracing, SpanRecorder } from "./span_recorder.ts";
+import { atomicsStore } from "../worker/intrinsics.ts";
+import { type ChunkTracing, SpanRecorder } from "../worker/span_recorder.ts";
 import { decodeTraceParent } from "../shared/tracing_wire.ts";
-import { EffectEnd } from "./task_outcome.ts";
+import { EffectEnd } from "../worker/task_outcome.ts";
 
 /**
  * Runs `effect` to its end: its value, or an `EffectEnd` thrown with its first typed
@@ -37,7 +37,7 @@ import { EffectEnd } from "./task_outcome.ts";
  * ```ts
  * import { Effect } from "effect";
  * import { runEffectTask } from "./effect_task.ts";
- * import { EffectEnd } from "./task_outcome.ts";
+ * import { EffectEnd } from "../worker/task_outcome.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(await runEffectTask(Effect.succeed(2), null), 2);
