@@ -28,10 +28,14 @@ import { echoOr, echoOrWait, keepGate } from "./fixtures/batch_tasks.ts";
 const PLUS_ONE: TaskRef = { kind: "inline", name: "plusOne", source: "(x) => x + 1" };
 const TIMES_TWO: TaskRef = { kind: "inline", name: "timesTwo", source: "(x) => x * 2" };
 
-/** A runtime in this thread, with every message it sends recorded. */
+/**
+ * A runtime in this thread, with every message it sends recorded. Its clock stands
+ * still, so every chunk takes 0 ms and held answers never age: which answers are held
+ * depends on the rules alone, not on how loaded the machine is.
+ */
 async function runtimeWith(coalesce: boolean): Promise<{ runtime: Runtime; sent: FromWorker[] }> {
   const sent: FromWorker[] = [];
-  const runtime = new Runtime((message) => sent.push(message), coalesce);
+  const runtime = new Runtime((message) => sent.push(message), coalesce, () => 0);
   runtime.receive([INIT, {
     self: { name: "Batch-1", pid: 9001 },
     parent: { name: "MainProcess", pid: 1 },

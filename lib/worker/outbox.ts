@@ -62,15 +62,18 @@ export class Outbox {
   /** Answers held back, oldest first, and when the oldest was held. */
   #held: DoneMessage[] = [];
   #heldSince = 0;
+  readonly #clock: () => number;
 
   /**
    * @param send Sends a message to the main side.
    * @param coalesce Whether answers may be held and sent together (`DONE_MANY`); both
    *   backends take them.
+   * @param clock Milliseconds, for how long answers have been held.
    */
-  constructor(send: Post, coalesce = false) {
+  constructor(send: Post, coalesce = false, clock: () => number = now) {
     this.#send = send;
     this.#coalesce = coalesce;
+    this.#clock = clock;
   }
 
   /**
@@ -112,7 +115,7 @@ export class Outbox {
     const held = this.#held.length;
     if (held === 0) return;
     if (
-      timed || held >= HOLD_MAX || now() - this.#heldSince > HOLD_MS ||
+      timed || held >= HOLD_MAX || this.#clock() - this.#heldSince > HOLD_MS ||
       took === undefined || took >= QUICK_CHUNK_MS
     ) {
       this.flush();
@@ -129,7 +132,7 @@ export class Outbox {
   ): void {
     const moved = unwrapTransfers(results);
     if (moved === null && this.#coalesce && !timed) {
-      if (this.#held.length === 0) this.#heldSince = now();
+      if (this.#held.length === 0) this.#heldSince = this.#clock();
       this.#held[this.#held.length] = spans === null
         ? [DONE, chunkId, results, errors]
         : [DONE, chunkId, results, errors, spans];
