@@ -18,7 +18,8 @@
  *
  * @module
  */
-import { runFast } from "./lib/cli/fast.ts";
+import { loadCommand, runFast } from "./lib/cli/fast.ts";
+import { EXIT_USAGE } from "./lib/cli/exit_codes.ts";
 
 /**
  * Runs the command line on `args` and gives the exit code (it does not exit).
@@ -39,8 +40,12 @@ export async function main(args: string[]): Promise<number> {
   // `--help`, `info` and plain `map` skip loading effect/cli (commands.ts).
   const fast = await runFast(args);
   if (fast !== null) return fast;
-  const { runEffectCli } = await import("./lib/cli/commands.ts");
-  return await runEffectCli(args);
+  const command = /^\w/.test(args[0] ?? "") ? args[0]! : "multiprocessing";
+  const cli = await loadCommand<typeof import("./lib/cli/commands.ts")>(
+    command,
+    new URL("./lib/cli/commands.ts", import.meta.url),
+  );
+  return cli === null ? EXIT_USAGE : await cli.runEffectCli(args);
 }
 
 if (import.meta.main) {

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { eagerGraph } from "../tests/_eager_graph.ts";
+import { eagerGraph, readGraph } from "../tests/_eager_graph.ts";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -300,15 +300,21 @@ for (const [i, root] of ROOTS.entries()) {
 }
 Deno.removeSync(DIR, { recursive: true });
 
-/** How many modules `mod.ts` loads eagerly, how many more a pool loads, which are `node:`. */
+/**
+ * How many modules `mod.ts` loads eagerly and reads at start, what `cli.ts` reads, how
+ * many more a pool loads, which are `node:`.
+ */
 async function graphLine(root: string): Promise<string> {
   const flags = [`--config=${root}/deno.json`];
   const mod = await eagerGraph(`${root}/mod.ts`, flags);
+  const read = await readGraph(`${root}/mod.ts`, flags);
+  const cli = await readGraph(`${root}/cli.ts`, flags);
   const effect = mod.filter((s) => /^npm:\/?(@effect\/|effect@)/.test(s)).length;
   const engine = await eagerGraph(`${root}/lib/engine.ts`, flags);
   const more = engine.filter((s) => !mod.includes(s));
   const node = more.filter((s) => s.startsWith("node:"));
-  return `mod.ts loads ${mod.length} modules eagerly (${effect} of Effect); the first pool ` +
+  return `mod.ts loads ${mod.length} modules eagerly (${effect} of Effect) and reads ` +
+    `${read.length} (its literal import()s' graphs too); cli.ts reads ${cli.length}; the first pool ` +
     `${more.length} more (the engine and backends), ${node.length} of them node: (${
       node.join(", ") || "none"
     })`;

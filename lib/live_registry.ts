@@ -9,7 +9,9 @@
  *
  * @module
  */
+import { loadLater } from "./load_later.ts";
 import { type BackendName, traitsOf } from "./backend_traits.ts";
+import { callerModule } from "./task.ts";
 
 /**
  * The backends' own counts of what they started. They load with the first pool or
@@ -24,8 +26,12 @@ let backends: Backends | null = null;
 let backendsLoading: Promise<Backends> | undefined;
 function loadBackends(): Promise<Backends> {
   return backendsLoading ??= Promise.all([
-    import("./backend/web_worker.ts"),
-    import("./backend/subprocess.ts"),
+    loadLater<typeof import("./backend/web_worker.ts")>(
+      new URL("./backend/web_worker.ts", import.meta.url),
+    ),
+    loadLater<typeof import("./backend/subprocess.ts")>(
+      new URL("./backend/subprocess.ts", import.meta.url),
+    ),
   ]).then(([web, sub]) => {
     backends = {
       liveWorkers: web.liveWorkers,
@@ -121,6 +127,34 @@ function siteOf(stack: string): string {
     outermost = location;
   }
   return outermost ?? "an unknown place";
+}
+
+/** Where `Pool.open` was called from, read from the stack before anything is awaited. */
+export interface PoolCaller {
+  /** The calling module's URL, where an `initializer` is looked up (when there is one). */
+  readonly module: string | undefined;
+  /** The calling line, for the warning about a pool left open. */
+  readonly site: string;
+}
+
+/**
+ * Reads where the library was called from: the line, and the module too when `options`
+ * name an initializer (to look it up there). Call it before the first `await`: after one,
+ * the stack may no longer hold the caller's frames.
+ *
+ * @example
+ * ```ts
+ * import { poolCaller } from "./live_registry.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(typeof poolCaller({}).site, "string");
+ * assert.equal(poolCaller({}).module, undefined);
+ * ```
+ */
+export function poolCaller(options: { readonly initializer?: unknown }): PoolCaller {
+  // `options` is unchecked here: `Pool.open(null)` gets its message from the option checks.
+  const module = options?.initializer === undefined ? undefined : callerModule();
+  return { module, site: callSite() };
 }
 
 /**

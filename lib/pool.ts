@@ -3,21 +3,21 @@
  * for cleanup and an `AbortSignal` for cancellation. The Effect face (`Pool.make`,
  * `Pool.layer`) extends this class in `pool_effect.ts`, so that programs using only
  * Promises (and the workers that import their modules) never load Effect. Its methods
- * are thin adapters: the eager calls run in `pool_eager.ts`, the lazy maps in
- * `pool_lazy.ts`.
+ * are thin adapters over `pool_methods.ts` (the eager calls in `pool_eager.ts`, the
+ * lazy maps in `pool_lazy.ts`), which `Pool.open` loads: a worker whose task module
+ * imports `mod.ts` loads this class, not the pool behind it.
  *
  * @module
  */
+import { loadLater } from "./load_later.ts";
+import { poolCaller } from "./live_registry.ts";
 import type { ArgOf, ResultOf, Sendable, SendableArgs, TaskFunction } from "./types.ts";
 import type { AsyncResult, AsyncResultCallbacks } from "./async_result.ts";
 import type { Engine, PoolStats } from "./engine.ts";
-import { mapZipCall, type MapZipOptions, type ZipInputs } from "./map_zip.ts";
+import type { MapZipOptions, ZipInputs } from "./map_zip.ts";
 // Lets a Barrier's action cross into workers by reference, as task functions do.
 import "./function_refs.ts";
 import type { Settled, SettledAt } from "./jobs.ts";
-import { applyPromise, futureHandle, mapHandle, mapPromise, roomPromise } from "./pool_eager.ts";
-import { startLazyMap } from "./pool_lazy.ts";
-import { joinPool, openPool } from "./pool_lifecycle.ts";
 import type {
   ApplyOptions,
   FaultOptions,
@@ -25,6 +25,12 @@ import type {
   MapOptions,
   PoolOptions,
 } from "./pool_options.ts";
+
+/**
+ * The pool's implementation, loaded by the first `Pool.open`: every `Pool` exists only
+ * after it, so its methods can use it at once.
+ */
+let run!: typeof import("./pool_methods.ts");
 
 /** The implementation signature of the lazy maps (each method's overloads say more). */
 type AnyInput = Iterable<unknown> | AsyncIterable<unknown>;
@@ -76,8 +82,13 @@ export class Pool implements AsyncDisposable {
    * assert.equal(pool.processes, 2);
    * ```
    */
-  static open(options: PoolOptions = {}): Promise<Pool> {
-    return openPool(options, (engine) => new Pool(engine));
+  static async open(options: PoolOptions = {}): Promise<Pool> {
+    const make = (engine: Engine) => new Pool(engine);
+    if (run !== undefined) return run.openPool(options, make);
+    // Where the caller is must be read from the stack before the first await.
+    const caller = poolCaller(options);
+    run = await loadLater<typeof run>(new URL("./pool_methods.ts", import.meta.url));
+    return run.openPool(options, make, caller);
   }
 
   /**
@@ -117,7 +128,7 @@ export class Pool implements AsyncDisposable {
    * ```
    */
   room(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
-    return roomPromise(this.#engine, options);
+    return run.roomPromise(this.#engine, options);
   }
 
   /**
@@ -154,7 +165,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<Sendable<ArgOf<F>>>,
     options: MapOptions = {},
   ): Promise<ResultOf<F>[]> {
-    return mapPromise(this.#engine, "map", fn, input, options);
+    return run.mapPromise(this.#engine, "map", fn, input, options);
   }
 
   /** As `map`, but each item is an argument list spread into `fn`. */
@@ -163,7 +174,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<SendableArgs<Parameters<F>>>,
     options: MapOptions = {},
   ): Promise<ResultOf<F>[]> {
-    return mapPromise(this.#engine, "starmap", fn, input, options);
+    return run.mapPromise(this.#engine, "starmap", fn, input, options);
   }
 
   /**
@@ -175,7 +186,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<Sendable<ArgOf<F>>>,
     options: MapOptions = {},
   ): Promise<Settled<ResultOf<F>>[]> {
-    return mapPromise(this.#engine, "mapSettled", fn, input, options);
+    return run.mapPromise(this.#engine, "mapSettled", fn, input, options);
   }
 
   /** As `starmap`, with every item's outcome (see `mapSettled`). */
@@ -184,7 +195,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<SendableArgs<Parameters<F>>>,
     options: MapOptions = {},
   ): Promise<Settled<ResultOf<F>>[]> {
-    return mapPromise(this.#engine, "starmapSettled", fn, input, options);
+    return run.mapPromise(this.#engine, "starmapSettled", fn, input, options);
   }
 
   /** Calls `fn(...args)` in a worker and gives its result. */
@@ -193,7 +204,7 @@ export class Pool implements AsyncDisposable {
     args: SendableArgs<Parameters<F>>,
     options: ApplyOptions = {},
   ): Promise<ResultOf<F>> {
-    return applyPromise(this.#engine, fn, args, options);
+    return run.applyPromise(this.#engine, fn, args, options);
   }
 
   /**
@@ -206,7 +217,7 @@ export class Pool implements AsyncDisposable {
     args: SendableArgs<Parameters<F>>,
     options: AsyncResultCallbacks<ResultOf<F>> & FaultOptions = {},
   ): AsyncResult<ResultOf<F>> {
-    return futureHandle(this.#engine, "applyAsync", fn, args, options);
+    return run.futureHandle(this.#engine, "applyAsync", fn, args, options);
   }
 
   /**
@@ -233,7 +244,7 @@ export class Pool implements AsyncDisposable {
     fn: F,
     ...args: SendableArgs<Parameters<F>>
   ): AsyncResult<ResultOf<F>> {
-    return futureHandle(this.#engine, "submit", fn, args, {});
+    return run.futureHandle(this.#engine, "submit", fn, args, {});
   }
 
   /** As `map`, without waiting: a handle to the list of results. */
@@ -242,7 +253,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<Sendable<ArgOf<F>>>,
     options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<ResultOf<F>[]> = {},
   ): AsyncResult<ResultOf<F>[]> {
-    return mapHandle(this.#engine, "mapAsync", fn, input, options);
+    return run.mapHandle(this.#engine, "mapAsync", fn, input, options);
   }
 
   /** As `starmap`, without waiting: a handle to the list of results. */
@@ -251,7 +262,7 @@ export class Pool implements AsyncDisposable {
     input: Iterable<SendableArgs<Parameters<F>>>,
     options: Omit<MapOptions, "signal"> & AsyncResultCallbacks<ResultOf<F>[]> = {},
   ): AsyncResult<ResultOf<F>[]> {
-    return mapHandle(this.#engine, "starmapAsync", fn, input, options);
+    return run.mapHandle(this.#engine, "starmapAsync", fn, input, options);
   }
 
   /**
@@ -292,7 +303,7 @@ export class Pool implements AsyncDisposable {
     options?: LazyMapOptions,
   ): AsyncIterableIterator<ResultOf<F>>;
   imap(fn: TaskFunction, input: AnyInput, options: LazyMapOptions = {}): Lazy {
-    return startLazyMap(this.#engine, "imap", fn, input, options);
+    return run.startLazyMap(this.#engine, "imap", fn, input, options);
   }
 
   /** As `imap`, yielding each result (or outcome) as soon as it is ready. */
@@ -308,7 +319,7 @@ export class Pool implements AsyncDisposable {
     options?: LazyMapOptions,
   ): AsyncIterableIterator<ResultOf<F>>;
   imapUnordered(fn: TaskFunction, input: AnyInput, options: LazyMapOptions = {}): Lazy {
-    return startLazyMap(this.#engine, "imapUnordered", fn, input, options);
+    return run.startLazyMap(this.#engine, "imapUnordered", fn, input, options);
   }
 
   /**
@@ -339,7 +350,7 @@ export class Pool implements AsyncDisposable {
     options?: LazyMapOptions,
   ): AsyncIterableIterator<ResultOf<F>>;
   istarmap(fn: TaskFunction, input: AnyInput, options: LazyMapOptions = {}): Lazy {
-    return startLazyMap(this.#engine, "istarmap", fn, input, options);
+    return run.startLazyMap(this.#engine, "istarmap", fn, input, options);
   }
 
   /** As `istarmap`, yielding each outcome as soon as it is ready. */
@@ -355,7 +366,7 @@ export class Pool implements AsyncDisposable {
     options?: LazyMapOptions,
   ): AsyncIterableIterator<ResultOf<F>>;
   istarmapUnordered(fn: TaskFunction, input: AnyInput, options: LazyMapOptions = {}): Lazy {
-    return startLazyMap(this.#engine, "istarmapUnordered", fn, input, options);
+    return run.startLazyMap(this.#engine, "istarmapUnordered", fn, input, options);
   }
 
   /**
@@ -384,7 +395,7 @@ export class Pool implements AsyncDisposable {
     fn: F,
     ...inputs: ZipInputs<Parameters<F>> | [...ZipInputs<Required<Parameters<F>>>, MapZipOptions]
   ): AsyncIterableIterator<ResultOf<F>> {
-    const results = mapZipCall(this.#engine, fn, inputs, "mapZip").start();
+    const results = run.mapZipCall(this.#engine, fn, inputs, "mapZip").start();
     return results as AsyncIterableIterator<ResultOf<F>>;
   }
 
@@ -406,7 +417,7 @@ export class Pool implements AsyncDisposable {
    * @throws {Error} When the pool is still open, as Python raises `ValueError`.
    */
   join(): Promise<void> {
-    return joinPool(this.#engine);
+    return run.joinPool(this.#engine);
   }
 
   /** `await using` terminates the pool, as Python's `with Pool()` does. */

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Engine } from "./engine.ts";
-import { callSite, trackPool } from "./live_registry.ts";
+import { type PoolCaller, poolCaller, trackPool } from "./live_registry.ts";
 import { engineOptions, type PoolOptions } from "./pool_options.ts";
 
 /**
@@ -27,6 +27,7 @@ function loadEngine(): Promise<typeof import("./engine.ts")> {
  *
  * @param options The pool's options, checked here.
  * @param handle Makes the object the caller gets (the `Pool`).
+ * @param caller Where the pool was opened from; read now unless given.
  * @returns That object, once the pool is open.
  * @throws {RangeError} An option is out of range (`processes: 0`).
  * @throws {TypeError} Options that exclude each other.
@@ -44,10 +45,10 @@ function loadEngine(): Promise<typeof import("./engine.ts")> {
 export async function openPool<P extends object>(
   options: PoolOptions,
   handle: (engine: Engine) => P,
+  caller: PoolCaller = poolCaller(options),
 ): Promise<P> {
-  // Both read the caller's stack frames: before the first await.
-  const settings = engineOptions(options);
-  const site = callSite();
+  const settings = engineOptions(options, () => caller.module);
+  const site = caller.site;
   const { Engine } = await loadEngine();
   const engine = new Engine(settings);
   const tracked = trackPool(engine, settings, "Pool.open", site);

@@ -2,11 +2,14 @@
  * The checks every pool and process option goes through, in one message style: misuse
  * is a `RangeError` (or `TypeError`) that names the action and the option and quotes
  * the value, "Cannot open pool as 'maxQueue' must be a positive integer: current value
- * is 0". Shared by the sizing options (`pool_sizing_options.ts`) and the rest
- * (`pool_options.ts`).
+ * is 0". Shared by the sizing options (`pool_sizing_options.ts`), the rest
+ * (`pool_options.ts`) and `Process` (`process.ts`), which takes the backend and error
+ * checks from here so that constructing one loads none of the pool's options.
  *
  * @module
  */
+import { isLocalBackend, traitsOf } from "./backend_traits.ts";
+import { registerError } from "./error_registry.ts";
 
 /**
  * Checks that `value` is an integer of 1 or more.
@@ -110,4 +113,65 @@ export function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
   return String(value);
+}
+
+/**
+ * Checks the `backend` and `maxHeapMB` options (of a pool or a process) and fills in
+ * the defaults.
+ *
+ * @example
+ * ```ts
+ * import { checkBackend } from "./pool_option_checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(checkBackend("start process", {}), { backend: "worker", maxHeapMB: null });
+ * assert.throws(() => checkBackend("start process", { maxHeapMB: 64 }), TypeError);
+ * ```
+ */
+export function checkBackend(
+  action: string,
+  options: { readonly backend?: unknown; readonly maxHeapMB?: unknown },
+): { backend: "worker" | "subprocess"; maxHeapMB: number | null } {
+  const backend = options.backend ?? "worker";
+  if (!isLocalBackend(backend)) {
+    throw new TypeError(
+      `Cannot ${action} as 'backend' must be "worker" or "subprocess": current value is ${
+        describe(backend)
+      }`,
+    );
+  }
+  if (options.maxHeapMB === undefined) return { backend, maxHeapMB: null };
+  positiveInteger(action, "maxHeapMB", options.maxHeapMB);
+  if (!traitsOf(backend).heapLimit) {
+    throw new TypeError(
+      `Cannot ${action} as 'maxHeapMB' needs backend "subprocess" (a worker's heap cannot be ` +
+        `limited on Deno): current value of 'backend' is ${describe(backend)}`,
+    );
+  }
+  return { backend, maxHeapMB: options.maxHeapMB as number };
+}
+
+/**
+ * Checks and registers an `errors` option (of a pool or a process).
+ *
+ * @example
+ * ```ts
+ * import { registerErrors } from "./pool_option_checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * class OutOfStock extends Error {}
+ * registerErrors("open pool", [OutOfStock]);
+ * assert.throws(() => registerErrors("open pool", OutOfStock), TypeError);
+ * ```
+ */
+export function registerErrors(action: string, errors: unknown): void {
+  if (errors === undefined) return;
+  if (!Array.isArray(errors)) {
+    throw new TypeError(
+      `Cannot ${action} as 'errors' must be an array of Error classes: current value is ${
+        describe(errors)
+      }`,
+    );
+  }
+  registerError(...errors);
 }

@@ -9,19 +9,21 @@
  * @module
  */
 import { type Permissions, validatePermissions } from "./permissions.ts";
-import { isBackendName, isLocalBackend, traitsOf } from "./backend_traits.ts";
+import { isBackendName, traitsOf } from "./backend_traits.ts";
 import type { TaskFunction } from "./types.ts";
 import type { EngineOptions, JobFaults } from "./engine.ts";
 import { callerModule, taskRef } from "./task.ts";
 import { containsPortable } from "./comms/wire.ts";
-import { type ErrorClass, registerError } from "./error_registry.ts";
+import type { ErrorClass } from "./error_registry.ts";
 import { type ClusterOptions, clusterSettings } from "./cluster/options.ts";
 import { ClusterLink } from "./cluster/connection.ts";
 import {
+  checkBackend,
   describe,
   nonNegativeInteger,
   positiveInteger,
   positiveNumber,
+  registerErrors,
 } from "./pool_option_checks.ts";
 import { sizingOf } from "./pool_sizing_options.ts";
 
@@ -151,6 +153,8 @@ const CANCEL_GRACE_MS = 250;
 
 /**
  * Checks `options` and fills in the defaults: the settings the engine opens with.
+ * `caller` gives the calling program's module, where an `initializer` is looked up
+ * (read from the stack unless given).
  *
  * @example
  * ```ts
@@ -162,7 +166,17 @@ const CANCEL_GRACE_MS = 250;
  * assert.throws(() => engineOptions({ processes: 0 }), RangeError);
  * ```
  */
-export function engineOptions(options: PoolOptions): EngineOptions {
+export function engineOptions(
+  options: PoolOptions,
+  caller: () => string | undefined = callerModule,
+): EngineOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot open pool as its options must be an object (or left out): current value is ${
+        describe(options)
+      }`,
+    );
+  }
   const { processes, minProcesses, idleTimeout, maxQueue } = sizingOf(options);
   if (options.maxTasksPerChild !== undefined) {
     positiveInteger("open pool", "maxTasksPerChild", options.maxTasksPerChild);
@@ -208,7 +222,7 @@ export function engineOptions(options: PoolOptions): EngineOptions {
     name,
     backend,
     maxHeapMB,
-    initializer: options.initializer ? taskRef(options.initializer, callerModule) : null,
+    initializer: options.initializer ? taskRef(options.initializer, caller) : null,
     initargs,
     maxTasksPerChild: options.maxTasksPerChild ?? null,
     permissions: validatePermissions(options.permissions ?? "inherit", "open pool"),
@@ -243,67 +257,6 @@ function clusterOf(options: PoolOptions) {
   // The engine hands the link to each endpoint it starts (no backend loads here).
   const link = new ClusterLink(clusterSettings("open pool", options.cluster));
   return { backend: { backend: "cluster" as const, maxHeapMB: null }, link };
-}
-
-/**
- * Checks the `backend` and `maxHeapMB` options (of a pool or a process) and fills in
- * the defaults.
- *
- * @example
- * ```ts
- * import { checkBackend } from "./pool_options.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(checkBackend("start process", {}), { backend: "worker", maxHeapMB: null });
- * assert.throws(() => checkBackend("start process", { maxHeapMB: 64 }), TypeError);
- * ```
- */
-export function checkBackend(
-  action: string,
-  options: { readonly backend?: unknown; readonly maxHeapMB?: unknown },
-): { backend: "worker" | "subprocess"; maxHeapMB: number | null } {
-  const backend = options.backend ?? "worker";
-  if (!isLocalBackend(backend)) {
-    throw new TypeError(
-      `Cannot ${action} as 'backend' must be "worker" or "subprocess": current value is ${
-        describe(backend)
-      }`,
-    );
-  }
-  if (options.maxHeapMB === undefined) return { backend, maxHeapMB: null };
-  positiveInteger(action, "maxHeapMB", options.maxHeapMB);
-  if (!traitsOf(backend).heapLimit) {
-    throw new TypeError(
-      `Cannot ${action} as 'maxHeapMB' needs backend "subprocess" (a worker's heap cannot be ` +
-        `limited on Deno): current value of 'backend' is ${describe(backend)}`,
-    );
-  }
-  return { backend, maxHeapMB: options.maxHeapMB as number };
-}
-
-/**
- * Checks and registers an `errors` option (of a pool or a process).
- *
- * @example
- * ```ts
- * import { registerErrors } from "./pool_options.ts";
- * import assert from "node:assert/strict";
- *
- * class OutOfStock extends Error {}
- * registerErrors("open pool", [OutOfStock]);
- * assert.throws(() => registerErrors("open pool", OutOfStock), TypeError);
- * ```
- */
-export function registerErrors(action: string, errors: unknown): void {
-  if (errors === undefined) return;
-  if (!Array.isArray(errors)) {
-    throw new TypeError(
-      `Cannot ${action} as 'errors' must be an array of Error classes: current value is ${
-        describe(errors)
-      }`,
-    );
-  }
-  registerError(...errors);
 }
 
 const NO_FAULT_HANDLING: JobFaults = { timeout: null, retries: 0, retryTaskErrors: false };

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ResultOf, SendableArgs, TaskFunction } from "./types.ts";
-import { checkBackend, registerErrors } from "./pool_options.ts";
+import { checkBackend, registerErrors } from "./pool_option_checks.ts";
 import { TaskNotFound } from "./errors.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { currentProcess } from "./shared/identity.ts";

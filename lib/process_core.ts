@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { loadLater } from "./load_later.ts";
 import type { Endpoint, WorkerEnd } from "./backend/endpoint.ts";
 import { SerializationError, type TaskError, type TaskNotFound, WorkerCrashed } from "./errors.ts";
 import { fromWire } from "./errors_wire.ts";
@@ -62,7 +63,9 @@ type EndpointModule = typeof import("./backend/endpoint.ts");
 let endpointModule: EndpointModule | null = null;
 let endpointLoading: Promise<EndpointModule> | undefined;
 function loadEndpoint(): Promise<EndpointModule> {
-  return endpointLoading ??= import("./backend/endpoint.ts").then((module) => {
+  return endpointLoading ??= loadLater<EndpointModule>(
+    new URL("./backend/endpoint.ts", import.meta.url),
+  ).then((module) => {
     endpointModule = module;
     return module;
   });

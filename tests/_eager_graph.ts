@@ -1,7 +1,9 @@
 /**
  * What a module loads eagerly when imported: its static code imports, transitively, as
- * `deno info --json` reports them (dynamic imports left out). Shared by the tests and the
- * startup benchmark that check what a worker or the CLI loads.
+ * `deno info --json` reports them (dynamic imports left out). And what Deno reads when
+ * it loads a module: the same plus every `import()` written with a string literal, whose
+ * graph Deno reads up front even if it never runs (`lib/load_later.ts`). Shared by the
+ * tests and the startup benchmark that check what a worker or the CLI loads.
  *
  * @module
  */
@@ -22,7 +24,23 @@ interface Info {
  * @param flags Extra `deno info` flags (`--config=...`).
  * @throws {Error} `deno info` failed; its stderr is the message.
  */
-export async function eagerGraph(module: string, flags: string[] = []): Promise<string[]> {
+export function eagerGraph(module: string, flags: string[] = []): Promise<string[]> {
+  return graphOf(module, flags, false);
+}
+
+/**
+ * The specifiers Deno reads when it loads `module` (a path or URL): its eager graph and
+ * the graphs of literal `import()`s, transitively; type-only imports left out.
+ *
+ * @param module The module to follow.
+ * @param flags Extra `deno info` flags (`--config=...`).
+ * @throws {Error} `deno info` failed; its stderr is the message.
+ */
+export function readGraph(module: string, flags: string[] = []): Promise<string[]> {
+  return graphOf(module, flags, true);
+}
+
+async function graphOf(module: string, flags: string[], dynamic: boolean): Promise<string[]> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", ...flags, module],
     stdout: "piped",
@@ -39,7 +57,7 @@ export async function eagerGraph(module: string, flags: string[] = []): Promise<
     if (seen.has(specifier)) continue;
     seen.add(specifier);
     for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
-      if (dependency.code && dependency.isDynamic !== true) {
+      if (dependency.code && (dynamic || dependency.isDynamic !== true)) {
         pending.push(dependency.code.specifier);
       }
     }

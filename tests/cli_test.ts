@@ -581,20 +581,43 @@ Deno.test("cli map and run take --backend subprocess: children instead of worker
 });
 
 Deno.test("cli map and run without --allow-read say read access is missing, not the module", async () => {
-  for (const command of ["map", "run"]) {
+  // A command's own modules load when it runs (lib/load_later.ts): the first file the
+  // CLI cannot read is its own, and the message names it.
+  const modules = { map: "lib/cli/map.ts", run: "lib/cli/commands.ts" };
+  for (const command of ["map", "run"] as const) {
     // No permission flags at all: the module exists, but cannot even be looked at.
     const run = await deno(["run", CLI, command, TASKS, "square"], "1\n");
     assert.equal(run.code, 2, run.stderr);
     assert.equal(run.stdout, "");
-    const path = new URL(TASKS, ROOT).pathname;
+    const path = new URL(modules[command], ROOT).pathname;
     assert.deepEqual(lines(run.stderr), [
       `${command}: needs read access to ${path}: run with --allow-read (or -A)`,
     ]);
   }
-  // Read access to the module alone: the module it imports is the one named.
+  // Read access to the task module alone: still the CLI's own module is named.
   const narrow = await deno(["run", `--allow-read=${TASKS}`, CLI, "map", TASKS, "square"], "1\n");
   assert.equal(narrow.code, 2, narrow.stderr);
-  assert.match(narrow.stderr, /^map: needs read access to \/.*\/lib\/worker\/api\.ts: run with/);
+  assert.match(narrow.stderr, /^map: needs read access to \/.*\/lib\/cli\/map\.ts: run with/);
+  // Read access to the library but not to the task module: the task module is named.
+  const library = new URL("lib/", ROOT).pathname;
+  const tasks = await deno(["run", `--allow-read=${library}`, CLI, "map", TASKS, "square"], "1\n");
+  assert.equal(tasks.code, 2, tasks.stderr);
+  assert.deepEqual(lines(tasks.stderr), [
+    `map: needs read access to ${new URL(TASKS, ROOT).pathname}: run with --allow-read (or -A)`,
+  ]);
+});
+
+Deno.test("cli --help needs no permission; info without --allow-read says so", async () => {
+  const help = await deno(["run", CLI, "--help"]);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^DESCRIPTION\n {2}Python's multiprocessing for Deno/);
+  const info = await deno(["run", CLI, "info"]);
+  assert.equal(info.code, 2, info.stderr);
+  assert.deepEqual(lines(info.stderr), [
+    `info: needs read access to ${
+      new URL("lib/cli/info.ts", ROOT).pathname
+    }: run with --allow-read (or -A)`,
+  ]);
 });
 
 Deno.test("cli map -j over the bound is bad usage naming the bound, before any worker starts", async () => {

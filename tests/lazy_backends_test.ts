@@ -9,7 +9,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { eagerGraph as eagerGraphOf } from "./_eager_graph.ts";
+import { eagerGraph as eagerGraphOf, readGraph } from "./_eager_graph.ts";
 import { denoRun } from "./_deno_run.ts";
 
 /** The modules `path` (relative to this file) loads eagerly. */
@@ -25,6 +25,18 @@ Deno.test("mod.ts loads no engine, backend or cluster endpoint until a pool open
       .test(s) || s.startsWith("node:")
   );
   assert.deepEqual(heavy, []);
+});
+
+Deno.test("mod.ts and cli.ts read nothing at start that they do not run (no literal import())", async () => {
+  // Deno reads the graph of a literal `import()` with its importer; lazy parts load
+  // through `loadLater` (lib/load_later.ts) instead. Checked: a literal import of the
+  // pool's implementation in lib/pool.ts makes mod.ts read 38 more modules (54 → 92).
+  for (const entry of ["../mod.ts", "../cli.ts"]) {
+    const eager = new Set(await eagerGraph(entry));
+    const read = await readGraph(new URL(entry, import.meta.url).pathname);
+    const extra = read.filter((s) => !eager.has(s));
+    assert.deepEqual(extra, [], `${entry} reads modules it does not run`);
+  }
 });
 
 Deno.test("opening a pool loads no node: module (the engine and every backend, eagerly)", async () => {
@@ -47,4 +59,15 @@ Deno.test("a program's first Process loads the backends on start() and behaves a
     joined: 9,
     pool: [16],
   });
+});
+
+Deno.test("a program's first Pool.open finds its initializer in the module that called it", async () => {
+  // The first open waits for the pool's implementation to load; the caller's module must
+  // be read before that wait, while its frames are on the stack.
+  const ran = await denoRun([
+    "--unstable-worker-options",
+    new URL("./fixtures/first_pool.ts", import.meta.url).pathname,
+  ]);
+  assert.ok(ran.success, ran.stderr);
+  assert.equal(ran.stdout.trim(), "hello");
 });

@@ -376,6 +376,18 @@ Deno.test("Pool.open() rejects out-of-range options with a RangeError naming the
   await assertNoLiveWorkers();
 });
 
+Deno.test("Pool.open() with options that are not an object rejects with a TypeError saying so", async () => {
+  for (const options of [null, 4, "processes: 2"]) {
+    await assert.rejects(Pool.open(options as never), {
+      name: "TypeError",
+      message: `Cannot open pool as its options must be an object (or left out): current value is ${
+        typeof options === "string" ? JSON.stringify(options) : String(options)
+      }`,
+    });
+  }
+  await assertNoLiveWorkers();
+});
+
 Deno.test("Pool map-like calls reject chunksize 0 with a RangeError naming it", async () => {
   await using pool = await Pool.open({ processes: 1 });
   const message = /'chunksize' must be a positive integer: current value is 0/;

@@ -6,9 +6,10 @@
  *
  * @module
  */
+import { loadLater } from "../load_later.ts";
 import { HELP_TEXTS } from "./help_texts.ts";
 import { isLocalBackend } from "../backend_traits.ts";
-import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from "./exit_codes.ts";
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit_codes.ts";
 import type { MapCommandOptions } from "./map.ts";
 
 /**
@@ -34,7 +35,12 @@ export async function runFast(args: readonly string[]): Promise<number | null> {
     return EXIT_OK;
   }
   if (args[0] === "info" && (args.length === 1 || (args.length === 2 && args[1] === "--json"))) {
-    const { collectInfo, formatInfo } = await import("./info.ts");
+    const info = await loadCommand<typeof import("./info.ts")>(
+      "info",
+      new URL("./info.ts", import.meta.url),
+    );
+    if (info === null) return EXIT_USAGE;
+    const { collectInfo, formatInfo } = info;
     const facts = collectInfo();
     console.log(args.length === 2 ? JSON.stringify(facts) : formatInfo(facts));
     return EXIT_OK;
@@ -42,10 +48,50 @@ export async function runFast(args: readonly string[]): Promise<number | null> {
   if (args[0] === "map") {
     const options = parseMap(args.slice(1));
     if (options === null) return null;
-    const { mapCommand } = await import("./map.ts");
-    return await interruptible((signal) => mapCommand(options, signal));
+    const map = await loadCommand<typeof import("./map.ts")>(
+      "map",
+      new URL("./map.ts", import.meta.url),
+    );
+    if (map === null) return EXIT_USAGE;
+    return await interruptible((signal) => map.mapCommand(options, signal));
   }
   return null;
+}
+
+/**
+ * Loads the module of a command (`url`) when it runs. The CLI's commands load only then
+ * (see `lib/load_later.ts`), and so need read access to the CLI's own files: without it,
+ * says so as for a task module (`map: needs read access to ...`) and gives `null`, for
+ * exit code 2.
+ *
+ * @param command The command's name, to start the message with.
+ * @param url The module to load.
+ * @returns The module, or `null` when read access is missing.
+ * @throws {Error} The module failed to load for another reason.
+ *
+ * @example
+ * ```ts
+ * import { loadCommand } from "./fast.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const codes = await loadCommand<typeof import("./exit_codes.ts")>(
+ *   "info",
+ *   new URL("./exit_codes.ts", import.meta.url),
+ * );
+ * assert.equal(codes?.EXIT_USAGE, 2);
+ * ```
+ */
+export async function loadCommand<Module>(command: string, url: URL): Promise<Module | null> {
+  try {
+    return await loadLater<Module>(url);
+  } catch (error) {
+    // Deno reports a refused import as a TypeError: its message is all there is.
+    const denied = error instanceof Error &&
+      /^Requires read access to "([^"]+)"/.exec(error.message);
+    if (!denied) throw error;
+    console.error(`${command}: needs read access to ${denied[1]}: run with --allow-read (or -A)`);
+    return null;
+  }
 }
 
 /**
@@ -80,7 +126,7 @@ function wouldColor(): boolean {
     if (force !== "" && force !== "0" && force.toLowerCase() !== "false") return true;
     return Deno.stdout.isTerminal();
   } catch {
-    return true; // no env permission: let effect/cli decide
+    return false; // no env permission: effect/cli could not run either; plain text is safe
   }
 }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { loadLater } from "../load_later.ts";
 import * as Effect from "effect/Effect";
 import * as Layer from "effect/Layer";
 import * as Option from "effect/Option";
@@ -69,7 +70,11 @@ export const runnerCommand = Command.make(
   },
   (flags) =>
     Effect.gen(function* () {
-      const { runnerLayer } = yield* Effect.promise(() => import("../cluster/runner.ts"));
+      const { runnerLayer } = yield* Effect.promise(() =>
+        loadLater<typeof import("../cluster/runner.ts")>(
+          new URL("../cluster/runner.ts", import.meta.url),
+        )
+      );
       const processes = Option.getOrUndefined(flags.processes);
       const layer = runnerLayer({
         database: flags.database,

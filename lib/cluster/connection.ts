@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { loadLater } from "../load_later.ts";
 import type { ChunkPayload, ClusterClient } from "./client.ts";
 import type { ClusterSettings } from "./options.ts";
 
@@ -30,9 +31,9 @@ export class ClusterLink {
   acquire(): Promise<void> {
     this.#users++;
     if (this.#ready === null) {
-      this.#client = import("./client.ts").then((module) =>
-        this.#known = module.openClient(this.settings)
-      );
+      this.#client = loadLater<typeof import("./client.ts")>(
+        new URL("./client.ts", import.meta.url),
+      ).then((module) => this.#known = module.openClient(this.settings));
       this.#ready = this.#client.then((client) => client.ready());
       this.#ready.catch(() => {}); // reported to each endpoint that waits on it
     }
