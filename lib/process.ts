@@ -7,7 +7,7 @@
  * @module
  */
 import type { ResultOf, SendableArgs, TaskFunction } from "./types.ts";
-import { checkBackend, registerErrors } from "./pool_option_checks.ts";
+import { checkBackend, describe, registerErrors } from "./pool_option_checks.ts";
 import { TaskNotFound } from "./errors.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { currentProcess } from "./shared/identity.ts";
@@ -110,10 +110,16 @@ export class Process<F extends TaskFunction = TaskFunction> implements AsyncDisp
    * Makes a process; nothing runs until `start()`. A subclass that overrides `run()`
    * needs no `target` (see `ProcessBaseOptions`).
    *
-   * @throws {TypeError} `target` is not a function, or `args` not an array.
+   * @throws {TypeError} `options` is not an object, `target` is not a function, or `args` not an array.
    */
   constructor(options: ProcessOptions<F> | ProcessBaseOptions = {}) {
-    const daemon = options?.daemon === true;
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot create process as its options must be an object ({ target, args }): ` +
+          `current value is ${describe(options)}`,
+      );
+    }
+    const daemon = options.daemon === true;
     if (constructingInChild()) {
       // The child rebuilding this subclass: only `run()` will be called here.
       this.name = options?.name ?? currentProcess().name;

@@ -194,3 +194,28 @@ Deno.test("await using terminates a process still running at the end of the bloc
   assert.equal(outer.exitCode, -15);
   await assertNoLiveWorkers();
 });
+
+Deno.test("new Process() with bad options throws a TypeError naming the option, and starts nothing", async () => {
+  const cases: [unknown, string][] = [
+    [null, "its options must be an object ({ target, args }): current value is null"],
+    ["square", `its options must be an object ({ target, args }): current value is "square"`],
+    [
+      {},
+      "'target' must be a function (or subclass Process and override run()): received undefined",
+    ],
+    [
+      { target: 42 },
+      "'target' must be a function (or subclass Process and override run()): received number",
+    ],
+    [{ target: square, args: 12 }, "'args' must be an array: received number"],
+    [{ target: square, daemon: "yes" }, "'daemon' must be a boolean: received string"],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(() => new Process(options as never), {
+      name: "TypeError",
+      message: `Cannot create process as ${message}`,
+    });
+  }
+  assert.deepEqual(activeChildren(), []);
+  await assertNoLiveWorkers();
+});
