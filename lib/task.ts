@@ -41,6 +41,7 @@ export function task<F extends TaskFunction>(
   fn: F,
   exportName: string = fn.name,
 ): F {
+  checkModuleUrl("make a task", moduleUrl);
   if (typeof fn !== "function") {
     throw new TypeError(`Cannot make a task as 'fn' must be a function: received ${typeof fn}`);
   }
@@ -56,6 +57,18 @@ export function task<F extends TaskFunction>(
     source: String(fn),
   });
   return fn;
+}
+
+/** Checks that `moduleUrl` is a URL (or an absolute URL string): the worker imports it. */
+function checkModuleUrl(action: string, moduleUrl: unknown): void {
+  if (moduleUrl instanceof URL) return;
+  if (typeof moduleUrl === "string" && URL.canParse(moduleUrl)) return;
+  throw new TypeError(
+    `Cannot ${action} as 'moduleUrl' must be the URL of the function's module ` +
+      `(import.meta.url, or new URL("./work.ts", import.meta.url)): received ${
+        typeof moduleUrl === "string" ? JSON.stringify(moduleUrl) : typeof moduleUrl
+      }`,
+  );
 }
 
 /**
@@ -80,6 +93,14 @@ export function fromModule<F extends TaskFunction = TaskFunction>(
   moduleUrl: string | URL,
   exportName: string,
 ): F {
+  checkModuleUrl("refer to a task", moduleUrl);
+  if (typeof exportName !== "string" || exportName === "") {
+    throw new TypeError(
+      `Cannot refer to a task as 'exportName' must be the export's name: received ${
+        typeof exportName === "string" ? "an empty string" : typeof exportName
+      }`,
+    );
+  }
   const standIn = function () {
     throw new Error(
       `'${exportName}' from ${moduleUrl} is a reference that runs only inside a worker`,

@@ -158,6 +158,20 @@ export function sharedCells(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * 4));
 }
 
+/**
+ * The cells of a shared object: over `shared` when it is revived in another isolate,
+ * else `length` new ones. `shared` is the library's own argument: anything else there
+ * (`new Lock(1)`) would make an object that is not shared at all, so it is refused.
+ */
+export function cellsOf(action: string, shared: unknown, length: number): Int32Array {
+  if (shared === undefined) return sharedCells(length);
+  if (shared instanceof SharedArrayBuffer) return new Int32Array(shared);
+  throw new TypeError(
+    `Cannot ${action} as its argument 'shared' is the library's own (the shared memory of ` +
+      `one revived in a worker): received ${shared === null ? "null" : typeof shared}`,
+  );
+}
+
 /** Checks that `data` carries a SharedArrayBuffer in `field`; for revivers. */
 export function sharedField(data: Record<string, unknown>, field: string): SharedArrayBuffer {
   const value = data[field];

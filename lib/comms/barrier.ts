@@ -8,6 +8,7 @@
 import type { TaskRef } from "../shared/protocol.ts";
 import { loadFunction } from "./_action.ts";
 import {
+  cellsOf,
   deadlineOf,
   locked,
   remaining,
@@ -85,7 +86,7 @@ export class Barrier {
    */
   constructor(parties: number, options: BarrierOptions = {}, shared?: SharedArrayBuffer) {
     if (shared !== undefined) {
-      this.#cells = new Int32Array(shared);
+      this.#cells = cellsOf("make a barrier", shared, RESULTS + HISTORY);
       const ref = revivingAction;
       revivingAction = null;
       if (ref !== null) this.#receiveAction(ref);

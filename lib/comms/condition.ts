@@ -4,14 +4,14 @@
  *
  * @module
  */
-import { deadlineOf, remaining, sharedCells, sharedField, waitAsync, waitSync } from "./_wait.ts";
+import { cellsOf, deadlineOf, remaining, sharedField, waitAsync, waitSync } from "./_wait.ts";
 import type { WaitOptions } from "./wait_options.ts";
 import {
   acquireRestore,
   acquireRestoreAsync,
   type ConditionLock,
   heldHere,
-  type Lock,
+  Lock,
   releaseSave,
   reviveLock,
   RLock,
@@ -47,10 +47,19 @@ export class Condition {
 
   /**
    * Makes a condition over `lock` (a new `RLock` when omitted, as in Python).
+   *
+   * @throws {TypeError} `lock` is given and is not a `Lock` or an `RLock`.
    */
   constructor(lock?: Lock | RLock, shared?: SharedArrayBuffer) {
+    if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
+      throw new TypeError(
+        `Cannot make a condition as 'lock' must be a Lock or an RLock: received ${
+          lock === null ? "null" : typeof lock
+        }`,
+      );
+    }
     this.lock = lock ?? new RLock();
-    this.#cells = shared ? new Int32Array(shared) : sharedCells(1);
+    this.#cells = cellsOf("make a condition", shared, 1);
   }
 
   /** Takes the lock (blocking); see `Lock.acquire`. */

@@ -126,3 +126,24 @@ export function sharedTypedArray<A>(
 export function isBigType(type: ElementType): boolean {
   return type === "i64" || type === "u64";
 }
+
+/**
+ * Checks that `value` can be stored as an element of `type`: a `bigint` for the 64-bit
+ * types, a `number` for the others. Typed arrays would silently turn `"5"` into 5, or
+ * throw "Cannot convert 1 to a BigInt"; this names the type and what to pass instead.
+ *
+ * @param action What fails, for the message ("make a shared value").
+ * @throws {TypeError} It cannot.
+ */
+export function checkElement(action: string, type: ElementType, value: unknown): void {
+  const big = isBigType(type);
+  if (big ? typeof value === "bigint" : typeof value === "number") return;
+  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  const hint = big && typeof value === "number" && Number.isInteger(value)
+    ? `: pass ${value}n`
+    : "";
+  throw new TypeError(
+    `Cannot ${action} as elements of type ${type} are ${big ? "bigints" : "numbers"}: ` +
+      `received ${typeof value} ${shown}${hint}`,
+  );
+}

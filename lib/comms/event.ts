@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { deadlineOf, remaining, sharedCells, sharedField, waitAsync, waitSync } from "./_wait.ts";
+import { cellsOf, deadlineOf, remaining, sharedField, waitAsync, waitSync } from "./_wait.ts";
 import type { WaitOptions } from "./wait_options.ts";
 import { type EncodedPortable, registerPortable } from "./wire.ts";
 
@@ -33,7 +33,7 @@ export class Event {
 
   /** Makes a cleared flag. */
   constructor(shared?: SharedArrayBuffer) {
-    this.#cells = shared ? new Int32Array(shared) : sharedCells(1);
+    this.#cells = cellsOf("make an event", shared, 1);
   }
 
   /** True when the flag is set (Python's `is_set()`). */

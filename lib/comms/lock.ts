@@ -6,11 +6,11 @@
  * @module
  */
 import {
+  cellsOf,
   deadlineOf,
   ISOLATE_ID,
   lockAsync,
   lockSync,
-  sharedCells,
   sharedField,
   tryLock,
   unlock,
@@ -88,7 +88,7 @@ export class Lock {
 
   /** Makes a free lock. */
   constructor(shared?: SharedArrayBuffer) {
-    this.#cells = shared ? new Int32Array(shared) : sharedCells(1);
+    this.#cells = cellsOf("make a lock", shared, 1);
   }
 
   /**
@@ -186,7 +186,7 @@ export class RLock {
 
   /** Makes a free lock. */
   constructor(shared?: SharedArrayBuffer) {
-    this.#cells = shared ? new Int32Array(shared) : sharedCells(3);
+    this.#cells = cellsOf("make an RLock", shared, 3);
   }
 
   /**

@@ -238,6 +238,11 @@ function connection<T>(state: ConnectionState): Connection<T> {
  * ```
  */
 export function Pipe<T = unknown>(duplex = true): [Connection<T>, Connection<T>] {
+  if (typeof duplex !== "boolean") {
+    throw new TypeError(
+      `Cannot make a pipe as 'duplex' must be a boolean: received ${typeof duplex}`,
+    );
+  }
   const handles = sharedCells(2);
   Atomics.store(handles, 0, 1);
   Atomics.store(handles, 1, 1);

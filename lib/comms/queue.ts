@@ -73,6 +73,7 @@ export class Queue<T = unknown> {
    *
    * @param options `{ maxsize }`, or the `maxsize` alone as in Python's `Queue(maxsize)`.
    * @throws {RangeError} `maxsize` is not a non-negative integer.
+   * @throws {TypeError} `options` is neither an object nor a number.
    */
   constructor(options: QueueOptions | number = {}) {
     const state = reviving;
@@ -82,6 +83,12 @@ export class Queue<T = unknown> {
       this.#ring = state.ring;
       this.#maxsize = Atomics.load(state.cells, MAXSIZE);
       return;
+    }
+    if (typeof options !== "number" && (typeof options !== "object" || options === null)) {
+      throw new TypeError(
+        `Cannot make a queue as its options must be { maxsize } or the maxsize alone: ` +
+          `received ${options === null ? "null" : typeof options}`,
+      );
     }
     const { maxsize = 0, maxBytes = DEFAULT_MAX_BYTES } = typeof options === "number"
       ? { maxsize: options }

@@ -4,7 +4,15 @@
  *
  * @module
  */
-import { deadlineOf, remaining, sharedCells, sharedField, waitAsync, waitSync } from "./_wait.ts";
+import {
+  cellsOf,
+  deadlineOf,
+  remaining,
+  sharedCells,
+  sharedField,
+  waitAsync,
+  waitSync,
+} from "./_wait.ts";
 import type { AcquireAsyncOptions, BlockingOptions } from "./wait_options.ts";
 import { type EncodedPortable, registerPortable } from "./wire.ts";
 
@@ -41,7 +49,7 @@ export class Semaphore {
    */
   constructor(value = 1, shared?: SharedArrayBuffer) {
     if (shared !== undefined) {
-      this.#cells = new Int32Array(shared);
+      this.#cells = cellsOf("make a semaphore", shared, 2);
       return;
     }
     if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {

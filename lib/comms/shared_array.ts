@@ -6,6 +6,7 @@
  */
 import {
   type ArrayOf,
+  checkElement,
   type ElementType,
   elementType,
   type ShareableType,
@@ -55,7 +56,8 @@ export class SharedArray<T extends number | bigint = number> {
    * @param type The element type (`"i32"`, `"f64"`, ... or `"i"`, `"d"`, ...).
    * @param sizeOrValues The length (all zeros), or the first values.
    * @throws {RangeError} Unknown `type`, or a size that is not a non-negative integer.
-   * @throws {TypeError} `lock` is not a boolean or a lock.
+   * @throws {TypeError} `lock` is not a boolean or a lock, or a value is not of the type
+   *   (a `bigint` for the 64-bit types, else a number).
    */
   constructor(
     type: ShareableType,
@@ -81,6 +83,7 @@ export class SharedArray<T extends number | bigint = number> {
       this.#items = sharedTypedArray<ArrayOf<T>>(this.type, sizeOrValues);
     } else {
       const values = [...sizeOrValues];
+      for (const value of values) checkElement("make a shared array", this.type, value);
       this.#items = sharedTypedArray<ArrayOf<T>>(this.type, values.length);
       (this.#items as unknown as { set(values: ArrayLike<unknown>): void }).set(values);
     }
@@ -100,8 +103,10 @@ export class SharedArray<T extends number | bigint = number> {
    * Sets the element at `index` (negative counts from the end).
    *
    * @throws {RangeError} `index` is outside the array.
+   * @throws {TypeError} `value` is not a `bigint` for a 64-bit type, or not a number.
    */
   set(index: number, value: T): void {
+    checkElement("set an element", this.type, value);
     const i = index < 0 ? this.#items.length + index : index;
     if (!Number.isInteger(i) || i < 0 || i >= this.#items.length) {
       throw new RangeError(

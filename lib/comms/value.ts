@@ -7,6 +7,7 @@
 import { sharedField } from "./_wait.ts";
 import {
   type ArrayOf,
+  checkElement,
   type ElementType,
   elementType,
   type ShareableType,
@@ -106,7 +107,8 @@ export class Value<T extends number | bigint = number> {
    * @param type The element type (`"i32"`, `"f64"`, ... or `"i"`, `"d"`, ...).
    * @param initial The first value. @default 0
    * @throws {RangeError} Unknown `type`.
-   * @throws {TypeError} `lock` is not a boolean or a lock.
+   * @throws {TypeError} `lock` is not a boolean or a lock, or `initial` is not of the type
+   *   (a `bigint` for the 64-bit types, else a number).
    */
   constructor(type: ShareableType, initial?: NoInfer<T>, options: SharedOptions = {}) {
     const state = takeReviving();
@@ -119,7 +121,10 @@ export class Value<T extends number | bigint = number> {
     this.type = elementType("make a shared value", type);
     this.#lock = lockOption("make a shared value", options.lock);
     this.#cell = sharedTypedArray<ArrayOf<T>>(this.type, 1);
-    if (initial !== undefined) this.value = initial;
+    if (initial !== undefined) {
+      checkElement("make a shared value", this.type, initial);
+      this.value = initial;
+    }
   }
 
   /** The number now. */
@@ -127,8 +132,13 @@ export class Value<T extends number | bigint = number> {
     return this.#cell[0] as T;
   }
 
-  /** Sets the number. */
+  /**
+   * Sets the number.
+   *
+   * @throws {TypeError} `next` is not a `bigint` for a 64-bit type, or not a number.
+   */
   set value(next: T) {
+    checkElement("set a shared value", this.type, next);
     (this.#cell as unknown as Array<T>)[0] = next;
   }
 
