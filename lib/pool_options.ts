@@ -26,6 +26,7 @@ import {
   registerErrors,
 } from "./pool_option_checks.ts";
 import { sizingOf } from "./pool_sizing_options.ts";
+import { startDuringImport } from "./shared/process_flags.ts";
 
 export { MAX_PROCESSES } from "./pool_sizing_options.ts";
 
@@ -170,6 +171,8 @@ export function engineOptions(
   options: PoolOptions,
   caller: () => string | undefined = callerModule,
 ): EngineOptions {
+  const duringImport = startDuringImport("open pool");
+  if (duringImport !== null) throw duringImport;
   if (typeof options !== "object" || options === null) {
     throw new TypeError(
       `Cannot open pool as its options must be an object (or left out): current value is ${

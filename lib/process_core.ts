@@ -16,7 +16,7 @@ import type { Permissions } from "./permissions.ts";
 import { nextPid } from "./pids.ts";
 import { encodeArgs, type ProcessTarget, SUBCLASS_RUNNER } from "./process_target.ts";
 import { currentProcess } from "./shared/identity.ts";
-import { isDaemonic } from "./shared/process_flags.ts";
+import { isDaemonic, startDuringImport } from "./shared/process_flags.ts";
 import {
   defineMessage,
   DONE,
@@ -219,6 +219,8 @@ export class ProcessCore {
   #refusal(): unknown {
     const name = this.#spec.name;
     if (this.#closed) return closedError(name, "start");
+    const duringImport = startDuringImport(`start process '${name}'`);
+    if (duringImport !== null) return duringImport;
     if (isDaemonic()) {
       return new TypeError(
         `Cannot start process '${name}' as daemonic processes may not have children ` +

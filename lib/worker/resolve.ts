@@ -5,6 +5,7 @@
  * @module
  */
 import type { TaskRef } from "../shared/protocol.ts";
+import { whileImportingTaskModule } from "../shared/process_flags.ts";
 
 /** Any function a task may be. */
 // deno-lint-ignore no-explicit-any
@@ -34,7 +35,7 @@ export async function importExport(
 ): Promise<AnyFunction> {
   let namespace: Record<string, unknown>;
   try {
-    namespace = await import(module);
+    namespace = await whileImportingTaskModule(module, () => import(module));
   } catch (error) {
     throw new TaskNotFoundSignal(
       `Cannot import task module ${module} for '${name}': ${describe(error)}`,
