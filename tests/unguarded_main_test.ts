@@ -12,11 +12,17 @@ import { Pool } from "../mod.ts";
 import { assertNoLiveWorkers } from "../lib/testing.ts";
 import { squaresInside } from "./fixtures/nested_tasks.ts";
 
-for (const [kind, action] of [["pool", "open pool"], ["process", "start process 'Process-1'"]]) {
-  Deno.test(`an unguarded main module's ${kind} is refused inside the workers, saying why`, async () => {
+const CASES = [
+  ["pool", "worker", "open pool"],
+  ["pool", "subprocess", "open pool"],
+  ["process", "worker", "start process 'Process-1'"],
+] as const;
+
+for (const [kind, backend, action] of CASES) {
+  Deno.test(`an unguarded main module's ${kind} is refused inside a ${backend}, saying why`, async () => {
     const fixture = new URL(`./fixtures/unguarded_${kind}.ts`, import.meta.url);
     // Without the refusal this program starts workers without end: killed after 60 s.
-    const ran = await denoRun([fixture.pathname], 60_000);
+    const ran = await denoRun([fixture.pathname, backend], 60_000);
     assert.equal(ran.success, false);
     assert.equal(ran.stdout, "");
     assert.ok(
