@@ -659,3 +659,20 @@ Deno.test("cli map whose stdout is closed early ends quietly with exit code 141 
   assert.equal(await stderr, "", "no error line");
   assert.equal(status.code, 141);
 });
+
+Deno.test("cli bench with a number out of range is bad usage, before any worker starts", async () => {
+  // `--messages 0` used to wait forever for answers that never come.
+  const cases: [string[], string][] = [
+    [["--messages", "0"], "'--messages' must be a positive integer: current value is 0"],
+    [["--tasks", "-5"], "'--tasks' must be a positive integer: current value is -5"],
+    [["--task-ms", "0"], "'--task-ms' must be a positive integer: current value is 0"],
+    [["-j", "0"], "'--processes' must be a positive integer: current value is 0"],
+    [["-j", "300"], "'--processes' must be an integer from 1 to 256: current value is 300"],
+  ];
+  for (const [flags, message] of cases) {
+    const run = await cli("bench", ...flags);
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, "");
+    assert.deepEqual(lines(run.stderr), [`bench: ${message}`]);
+  }
+});

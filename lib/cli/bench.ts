@@ -14,7 +14,8 @@
 import { Pool } from "../pool.ts";
 import { task } from "../task.ts";
 import { echo, spin } from "./bench_tasks.ts";
-import { EXIT_INTERRUPTED, EXIT_OK } from "./exit_codes.ts";
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "./exit_codes.ts";
+import { MAX_PROCESSES } from "../pool_sizing_options.ts";
 
 const TASKS_MODULE = new URL("./bench_tasks.ts", import.meta.url);
 const spinTask = task(TASKS_MODULE, spin);
@@ -346,6 +347,11 @@ export async function benchCommand(
   options: BenchOptions & { readonly json: boolean },
   signal: AbortSignal,
 ): Promise<number> {
+  const bad = badFlag(options);
+  if (bad !== null) {
+    console.error(`bench: ${bad}`);
+    return EXIT_USAGE;
+  }
   if (!options.json) {
     console.error(
       `bench: ${options.tasks} tasks of about ${options.taskMs} ms on one thread, then on ` +
@@ -356,4 +362,24 @@ export async function benchCommand(
   if (report === null) return EXIT_INTERRUPTED;
   console.log(options.json ? JSON.stringify(report) : formatBench(report));
   return EXIT_OK;
+}
+
+/** What is wrong with the bench's numbers, or `null`: each must be a positive integer. */
+function badFlag(options: BenchOptions): string | null {
+  const flags: Array<[string, number]> = [
+    ["--processes", options.processes],
+    ["--tasks", options.tasks],
+    ["--task-ms", options.taskMs],
+    ["--messages", options.messages],
+  ];
+  for (const [flag, value] of flags) {
+    if (!Number.isInteger(value) || value < 1) {
+      return `'${flag}' must be a positive integer: current value is ${value}`;
+    }
+  }
+  if (options.processes > MAX_PROCESSES) {
+    return `'--processes' must be an integer from 1 to ${MAX_PROCESSES}: current value is ` +
+      `${options.processes}`;
+  }
+  return null;
 }
