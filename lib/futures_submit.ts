@@ -8,6 +8,7 @@
 import type { AsyncResultSettle } from "./async_result.ts";
 import type { Engine, JobListener, JobSpec } from "./engine.ts";
 import type { RunningJob } from "./pool_calls.ts";
+import { checkTaskArgs } from "./task.ts";
 
 /**
  * Starts `fn(...args)` on the pool for a handle: settles it through `settle`, and tells
@@ -23,6 +24,7 @@ export function startFuture<T, E>(
   args: readonly unknown[],
   settle: AsyncResultSettle<T, E>,
 ): RunningJob {
+  checkTaskArgs(args);
   const refused = engine.closedError();
   if (refused) {
     settle.reject(refused as E);

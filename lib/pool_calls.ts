@@ -16,7 +16,7 @@ import {
   startMap,
 } from "./jobs.ts";
 import { checkChunksize, type FaultOptions, faultsOf, imapInFlight } from "./pool_options.ts";
-import { callerModule, taskName, taskRef } from "./task.ts";
+import { callerModule, checkTaskArgs, taskName, taskRef } from "./task.ts";
 
 /**
  * Finds `fn`'s reference and checks the call's fault options; throws `TaskNotFound`
@@ -60,6 +60,7 @@ export function startApplyCall(
   args: readonly unknown[],
   done: (outcome: { ok: true; value: unknown } | { ok: false; error: PoolError }) => void,
 ): RunningJob {
+  checkTaskArgs(args);
   const refused = engine.closedError();
   if (refused) {
     done({ ok: false, error: refused });

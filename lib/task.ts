@@ -150,6 +150,21 @@ export function taskRef(fn: TaskFunction, site: () => string | undefined): TaskR
   return found;
 }
 
+/**
+ * Checks a task's arguments: an array, spread into the call (`apply(f, [x])`, not
+ * `apply(f, x)`).
+ *
+ * @throws {TypeError} They are not an array.
+ */
+export function checkTaskArgs(args: unknown): void {
+  if (Array.isArray(args)) return;
+  throw new TypeError(
+    `Cannot run a task as its arguments must be an array ([x] for one): received ${
+      args === null ? "null" : typeof args
+    }`,
+  );
+}
+
 /** The display name of a function, for messages. */
 export function taskName(fn: TaskFunction): string {
   return fn.name || "anonymous function";

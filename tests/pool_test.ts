@@ -376,6 +376,15 @@ Deno.test("Pool.open() rejects out-of-range options with a RangeError naming the
   await assertNoLiveWorkers();
 });
 
+Deno.test("apply and applyAsync with arguments that are not an array reject saying so", async () => {
+  await using pool = await Pool.open({ processes: 1 });
+  const message =
+    "Cannot run a task as its arguments must be an array ([x] for one): received number";
+  await assert.rejects(pool.apply(square, 3 as never), { name: "TypeError", message });
+  await assert.rejects(pool.applyAsync(square, 3 as never).get(), { name: "TypeError", message });
+  assert.equal(await pool.apply(square, [3]), 9, "the pool still serves");
+});
+
 Deno.test("Pool.open() with options that are not an object rejects with a TypeError saying so", async () => {
   for (const options of [null, 4, "processes: 2"]) {
     await assert.rejects(Pool.open(options as never), {
