@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import type { Endpoint, WorkerListener } from "../lib/backend/endpoint.ts";
-import { Engine } from "../lib/engine.ts";
+import type { Engine } from "../lib/engine.ts";
+import { scriptedEngine } from "./_scripted_engine.ts";
 import type { ChunkOutcome, EngineObserver } from "../lib/engine_observer.ts";
-import type { Chunk, EngineOptions, Job } from "../lib/engine_types.ts";
+import type { Chunk, Job } from "../lib/engine_types.ts";
 import { type PoolError, WorkerCrashed } from "../lib/errors.ts";
 import {
   DONE,
@@ -71,26 +72,11 @@ function scriptedStart(_name: string, listener: WorkerListener): Endpoint {
 }
 
 function engine(observer?: EngineObserver): Engine {
-  const options: EngineOptions = {
-    processes: 1,
+  return scriptedEngine({
     name: "Watched",
-    initializer: null,
-    initargs: [],
-    maxTasksPerChild: null,
-    depth: 2,
-    quickDepth: 2,
-    quickChunkMs: 0,
-    cancelGrace: 50,
-    permissions: "inherit",
-    backend: "worker",
-    maxHeapMB: null,
-    faults: { timeout: null, retries: 0, retryTaskErrors: false },
     start: scriptedStart,
     ...(observer ? { observer } : {}),
-  };
-  const made = new Engine(options);
-  made.open(() => {});
-  return made;
+  });
 }
 
 const REF: TaskRef = { kind: "inline", name: "double", source: "(x) => 2 * x" };

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import type { Endpoint, EndpointOptions, WorkerListener } from "../lib/backend/endpoint.ts";
-import { type Chunk, Engine, type EngineOptions } from "../lib/engine.ts";
+import type { Chunk, Engine, EngineOptions } from "../lib/engine.ts";
+import { scriptedEngine } from "./_scripted_engine.ts";
 import { type PoolError, TaskError, WorkerCrashed } from "../lib/errors.ts";
 import type { WireError } from "../lib/shared/wire_error.ts";
 import {
@@ -79,24 +80,7 @@ function scripted(plan: Behaviour[]) {
 const REF: TaskRef = { kind: "inline", name: "double", source: "(x) => x * 2" };
 
 function engine(start: NonNullable<EngineOptions["start"]>): Engine {
-  const made = new Engine({
-    processes: 1,
-    name: "Recovery",
-    initializer: null,
-    initargs: [],
-    maxTasksPerChild: null,
-    depth: 1,
-    quickDepth: 1,
-    quickChunkMs: 0,
-    cancelGrace: 50,
-    permissions: "inherit",
-    backend: "worker",
-    maxHeapMB: null,
-    faults: { timeout: null, retries: 0, retryTaskErrors: false },
-    start,
-  });
-  made.open(() => {});
-  return made;
+  return scriptedEngine({ name: "Recovery", depth: 1, quickDepth: 1, start });
 }
 
 type Outcome = { values: readonly unknown[] } | { error: PoolError };

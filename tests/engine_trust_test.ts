@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import type { Endpoint, EndpointOptions, WorkerListener } from "../lib/backend/endpoint.ts";
-import { type Chunk, Engine, type EngineOptions, type Job } from "../lib/engine.ts";
+import type { Chunk, Engine, EngineOptions, Job } from "../lib/engine.ts";
+import { scriptedEngine } from "./_scripted_engine.ts";
 import { type PoolError, WorkerCrashed } from "../lib/errors.ts";
 import {
   CANCELLED,
@@ -77,24 +78,7 @@ function scripted(scripts: Script[]) {
 const REF: TaskRef = { kind: "inline", name: "double", source: "(x) => x * 2" };
 
 function engine(start: EngineOptions["start"], processes = 1): Engine {
-  const made = new Engine({
-    processes,
-    name: "Trust",
-    initializer: null,
-    initargs: [],
-    maxTasksPerChild: null,
-    depth: 2,
-    quickDepth: 2,
-    quickChunkMs: 0,
-    cancelGrace: 50,
-    permissions: "inherit",
-    backend: "worker",
-    maxHeapMB: null,
-    faults: { timeout: null, retries: 0, retryTaskErrors: false },
-    ...(start ? { start } : {}),
-  });
-  made.open(() => {});
-  return made;
+  return scriptedEngine({ processes, name: "Trust", ...(start ? { start } : {}) });
 }
 
 type Outcome = { values: readonly unknown[] } | { error: PoolError };
