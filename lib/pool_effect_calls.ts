@@ -67,23 +67,18 @@ export function effectPool(engine: Engine, name: string): EffectPool {
       args: SendableArgs<Parameters<F>>,
       options: FaultOptions = {},
     ) => {
-      const spec = specAt(engine, fn, options, "apply");
-      return Effect.withFiber((fiber) =>
-        "error" in spec
-          ? failure(CALL_ERRORS, spec.error)
-          : running<ResultOf<F>, typeof CALL_ERRORS>(
+      return running<ResultOf<F>, typeof CALL_ERRORS>(
+        engine,
+        tracing,
+        CALL_ERRORS,
+        specAt(engine, fn, options, "apply"),
+        (spec, succeed, fail) =>
+          startApplyCall(
             engine,
-            CALL_ERRORS,
-            traced(tracing, spec, fiber),
-            (spec, succeed, fail) =>
-              startApplyCall(
-                engine,
-                spec,
-                args,
-                (outcome) =>
-                  outcome.ok ? succeed(outcome.value as ResultOf<F>) : fail(outcome.error),
-              ),
-          )
+            spec,
+            args,
+            (outcome) => outcome.ok ? succeed(outcome.value as ResultOf<F>) : fail(outcome.error),
+          ),
       );
     },
     applyAsync: <F extends TaskFunction>(
@@ -168,26 +163,25 @@ function mapLike<T, C extends readonly ErrorClass<unknown>[]>(
   errors: C,
 ): Effect.Effect<T, ErrorOf<C>> {
   const { spread, settle } = MAPS[method];
-  const spec = specAt(engine, fn, options, method, spread);
-  return Effect.withFiber((fiber) => {
-    if ("error" in spec) return failure(errors, spec.error);
-    checkCallChunksize(method, options.chunksize);
-    checkIterable(method, input, false);
-    return running<T, C>(
-      engine,
-      errors,
-      traced(tracing, spec, fiber),
-      (spec, succeed, fail) =>
-        startMapCall(
-          engine,
-          spec,
-          input,
-          options.chunksize,
-          settle,
-          (outcome) => outcome.ok ? succeed(outcome.values as T) : fail(outcome.error),
-        ),
-    );
-  });
+  return running<T, C>(
+    engine,
+    tracing,
+    errors,
+    specAt(engine, fn, options, method, spread),
+    (spec, succeed, fail) =>
+      startMapCall(
+        engine,
+        spec,
+        input,
+        options.chunksize,
+        settle,
+        (outcome) => outcome.ok ? succeed(outcome.values as T) : fail(outcome.error),
+      ),
+    () => {
+      checkCallChunksize(method, options.chunksize);
+      checkIterable(method, input, false);
+    },
+  );
 }
 
 /** A call's spec, with the tracing of the call when `fiber` has a tracer. */
@@ -208,33 +202,43 @@ function traced(
   return { spec: { ...spec, trace }, leave: tracing.enter() };
 }
 
-/** Runs a started call as an Effect failing with `errors`; interruption cancels it. */
+/**
+ * A call as an Effect failing with `errors`: it fails with why `found` could not be
+ * made, else runs `check` (misuse throws: a defect), then `start`, traced as the calling
+ * fiber is; interruption cancels it.
+ */
 function running<T, C extends readonly ErrorClass<unknown>[]>(
   engine: Engine,
+  tracing: PoolTracing,
   errors: C,
-  call: Traced,
+  found: JobSpec | SpecError,
   start: (
     spec: JobSpec,
     succeed: (value: T) => void,
     fail: (error: unknown) => void,
   ) => RunningJob,
+  check: () => void = () => {},
 ): Effect.Effect<T, ErrorOf<C>> {
-  const { spec, leave } = call;
-  return Effect.callback<T, ErrorOf<C>>((resume) => {
-    const job = start(
-      spec,
-      (value) => {
+  return Effect.withFiber((fiber) => {
+    if ("error" in found) return failure(errors, found.error);
+    check();
+    const { spec, leave } = traced(tracing, found, fiber);
+    return Effect.callback<T, ErrorOf<C>>((resume) => {
+      const job = start(
+        spec,
+        (value) => {
+          leave?.();
+          resume(Effect.succeed(value));
+        },
+        (error) => {
+          leave?.();
+          resume(failure(errors, error));
+        },
+      );
+      return Effect.sync(() => {
+        if (job) engine.cancel(job);
         leave?.();
-        resume(Effect.succeed(value));
-      },
-      (error) => {
-        leave?.();
-        resume(failure(errors, error));
-      },
-    );
-    return Effect.sync(() => {
-      if (job) engine.cancel(job);
-      leave?.();
+      });
     });
   });
 }
